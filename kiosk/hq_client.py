@@ -1,0 +1,149 @@
+"""The terminal's client for HQ's billing API (docs/api.md). Blocking: call it off the GUI thread.
+
+Every call has a connect and a read timeout. Failures are told apart the way payments need them told apart:
+`HqUnreachable` means the request never reached HQ (safe to say "not possible now"); `HqNoAnswer` means it was
+sent and no answer came, so its outcome is unknown and must be asked for, never repeated blindly.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from kiosk.domain import (
+    HouseOverview,
+    HouseRef,
+    Order,
+    ProtocolError,
+    parse_house,
+    parse_order,
+    parse_overview,
+)
+
+
+class HqFailure(Exception):
+    """Base of every failure talking to HQ."""
+
+
+class HqUnreachable(HqFailure):
+    """The request did not reach HQ (no route, refused, connect timeout)."""
+
+
+class HqNoAnswer(HqFailure):
+    """The request was sent but no answer came back: the outcome is unknown."""
+
+
+class HqError(HqFailure):
+    """HQ answered with an error; `code` is the stable code from docs/api.md."""
+
+    def __init__(self, status: int, code: str, message: str = "", body: dict[str, Any] | None = None) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.body = body or {}
+
+    @property
+    def retryable(self) -> bool:
+        """Server trouble and rate limits may pass; other 4xx will not."""
+        return self.status >= 500 or self.status == 429
+
+
+def new_idempotency_key() -> str:
+    """A client-generated, unguessable key for one order."""
+    return secrets.token_urlsafe(24)
+
+
+class HqClient:
+    """Calls HQ's API with timeouts; one instance per terminal, safe from one worker thread at a time."""
+
+    def __init__(self, base_url: str, connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout_s, read_timeout_s)
+        self._session = requests.Session()
+        self._session.headers["Accept"] = "application/json"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectTimeout as exc:
+            raise HqUnreachable(str(exc)) from exc
+        except requests.ConnectionError as exc:
+            if _never_sent(exc):
+                raise HqUnreachable(str(exc)) from exc
+            raise HqNoAnswer(str(exc)) from exc
+        except requests.Timeout as exc:
+            raise HqNoAnswer(str(exc)) from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            if response.ok:
+                raise ProtocolError(f"{method} {path}: answer is not JSON") from exc
+            raise HqError(response.status_code, "http_error", response.text[:200]) from exc
+        if not response.ok:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            raise HqError(
+                response.status_code,
+                str(error.get("code", "http_error")),
+                str(error.get("message", "")),
+                error if isinstance(error, dict) else None,
+            )
+        return body
+
+    def health(self) -> bool:
+        self._request("GET", "/api/v1/health")
+        return True
+
+    def identify(self, method: str, value: str) -> HouseRef:
+        """Find a house by card, house_number, house_code or bill."""
+        return parse_house(self._request("POST", "/api/v1/identify", json={"method": method, "value": value}))
+
+    def overview(self, house_id: str) -> HouseOverview:
+        return parse_overview(self._request("GET", f"/api/v1/houses/{house_id}/overview"))
+
+    def create_order(
+        self, *, idempotency_key: str, terminal_id: str, house_id: str, meter_id: str, amount_fen: int
+    ) -> Order:
+        body = {
+            "terminal_id": terminal_id,
+            "house_id": house_id,
+            "meter_id": meter_id,
+            "service": "electricity",
+            "amount_fen": amount_fen,
+        }
+        headers = {"Idempotency-Key": idempotency_key}
+        return parse_order(self._request("POST", "/api/v1/orders", json=body, headers=headers))
+
+    def order(self, order_no: str) -> Order:
+        return parse_order(self._request("GET", f"/api/v1/orders/{order_no}"))
+
+    def order_by_key(self, idempotency_key: str) -> Order:
+        return parse_order(self._request("GET", "/api/v1/orders", params={"idempotency_key": idempotency_key}))
+
+    def cancel_order(self, order_no: str) -> Order:
+        """Cancel an unpaid order; a payment that raced the cancel comes back as the paid order."""
+        try:
+            return parse_order(self._request("POST", f"/api/v1/orders/{order_no}/cancel"))
+        except HqError as exc:
+            if exc.code == "order_already_paid" and isinstance(exc.body.get("order"), dict):
+                return parse_order(exc.body["order"])
+            raise
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed, so HQ cannot have seen the request."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, NewConnectionError | ConnectionRefusedError):
+            return True
+        reason = getattr(cause, "reason", None)
+        if isinstance(reason, NewConnectionError | ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -1,0 +1,622 @@
+"""The resident's journey: identify the home, see it, pick an amount, pay, get the result and receipt.
+
+`Journey` is the one place that decides which screen comes next. It runs on the GUI thread but never blocks:
+HQ calls, database writes and printing go to `Runner` lanes and come back as callbacks. Each journey has a
+generation number; a callback from a journey that has since ended is dropped (its durable effects, written by
+the worker itself, are kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from devices.base import PrinterError, ReceiptPrinter
+from kiosk.clock import to_local, utc_now
+from kiosk.config import Config
+from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
+from kiosk.forecast import forecast
+from kiosk.hq_client import HqClient, HqError, HqFailure, HqNoAnswer, HqUnreachable
+from kiosk.i18n import Translator
+from kiosk.qr_payload import Payload, PayloadKind, Rejection
+from kiosk.qr_payload import parse as parse_qr
+from kiosk.receipts import build_receipt
+from kiosk.screens import (
+    AmountScreen,
+    HouseNumberScreen,
+    IdleScreen,
+    Loading,
+    LoadingScreen,
+    Notice,
+    Outcome,
+    OverviewScreen,
+    PaymentScreen,
+    ReceiptState,
+    ResultScreen,
+    Screen,
+)
+from kiosk.tasks import Runner, TimerHandle, Timers
+from offline_queue.states import TxState
+from offline_queue.store import TransactionRecord, TransactionStore
+
+log = logging.getLogger(__name__)
+
+ScreenListener = Callable[[Screen], None]
+WarningListener = Callable[[int | None], None]
+
+_IDENTIFY_ERRORS = {
+    "unknown_card": Notice.UNKNOWN_CARD,
+    "unknown_house": Notice.UNKNOWN_HOUSE,
+    "unknown_house_code": Notice.UNKNOWN_HOUSE_CODE,
+    "unknown_bill": Notice.UNKNOWN_BILL,
+}
+_INVALID_VALUE = {
+    "card": Notice.UNKNOWN_CARD,
+    "house_number": Notice.UNKNOWN_HOUSE,
+    "house_code": Notice.UNKNOWN_HOUSE_CODE,
+    "bill": Notice.UNKNOWN_BILL,
+}
+_SETTLED = {
+    OrderStatus.PAID: (TxState.PAID, Outcome.PAID),
+    OrderStatus.DECLINED: (TxState.DECLINED, Outcome.DECLINED),
+    OrderStatus.EXPIRED: (TxState.EXPIRED, Outcome.EXPIRED),
+    OrderStatus.CANCELLED: (TxState.CANCELLED, Outcome.CANCELLED),
+}
+MAX_CARD_ID = 64
+
+
+def failure_notice(exc: Exception) -> Notice:
+    """The resident-facing notice for a failed HQ call."""
+    if isinstance(exc, HqUnreachable):
+        return Notice.HQ_UNREACHABLE
+    if isinstance(exc, HqNoAnswer):
+        return Notice.HQ_SLOW
+    return Notice.HQ_ERROR
+
+
+class Journey:
+    """Drives one resident at a time through the recharge journey and emits the screen to show."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        hq: HqClient,
+        store: TransactionStore,
+        printer: ReceiptPrinter,
+        runner: Runner,
+        timers: Timers,
+        translator: Translator,
+        receipt_translator: Translator,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._config = config
+        self._hq = hq
+        self._store = store
+        self._printer = printer
+        self._runner = runner
+        self._timers = timers
+        self._translator = translator
+        self._receipt_translator = receipt_translator
+        self._clock = clock
+        self._screen_listeners: list[ScreenListener] = []
+        self._warning_listeners: list[WarningListener] = []
+        self._generation = 0
+        self._online = True
+        self._screen: Screen = IdleScreen(language=translator.language)
+        self._overview: HouseOverview | None = None
+        self._selected_meter_id: str | None = None
+        self._tx: TransactionRecord | None = None
+        self._order: Order | None = None
+        self._inactivity: TimerHandle | None = None
+        self._payment_timers: list[TimerHandle] = []
+        self._warning_left: int | None = None
+        self._warning_tick: TimerHandle | None = None
+
+    # ---- listeners and state -------------------------------------------------------------------------
+
+    def add_screen_listener(self, listener: ScreenListener) -> None:
+        self._screen_listeners.append(listener)
+
+    def add_time_warning_listener(self, listener: WarningListener) -> None:
+        self._warning_listeners.append(listener)
+
+    @property
+    def screen(self) -> Screen:
+        return self._screen
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    def _show(self, screen: Screen) -> None:
+        self._screen = screen
+        self._hide_warning()
+        self._arm_inactivity()
+        for listener in list(self._screen_listeners):
+            listener(screen)
+
+    def _guard(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Wrap a callback so that it does nothing once this journey has ended."""
+        generation = self._generation
+
+        def guarded(value: Any) -> None:
+            if generation == self._generation:
+                callback(value)
+
+        return guarded
+
+    def set_online(self, online: bool) -> None:
+        """Record whether HQ answers; the idle screen shows it at once."""
+        if online == self._online:
+            return
+        self._online = online
+        if isinstance(self._screen, IdleScreen):
+            self._show(replace(self._screen, online=online))
+
+    # ---- start and end ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._show(IdleScreen(online=self._online, language=self._translator.language))
+
+    def finish(self, notice: Notice | None = None) -> None:
+        """End the journey: forget the resident and go back to idle."""
+        if isinstance(self._screen, PaymentScreen):
+            self.cancel_payment()
+            return
+        self._end_journey()
+        self._show(IdleScreen(online=self._online, language=self._translator.language, notice=notice))
+
+    def _end_journey(self) -> None:
+        self._generation += 1
+        self._cancel_payment_timers()
+        self._overview = None
+        self._selected_meter_id = None
+        self._tx = None
+        self._order = None
+
+    def set_language(self, language: str) -> None:
+        """Switch the screen's language; only offered on the idle screen."""
+        self._translator.set_language(language)
+        if isinstance(self._screen, IdleScreen):
+            self._show(replace(self._screen, language=language, notice=None))
+        else:
+            self._show(self._screen)
+
+    def back(self) -> None:
+        screen = self._screen
+        if isinstance(screen, AmountScreen) and self._overview is not None:
+            self._show_overview()
+        elif isinstance(screen, HouseNumberScreen | OverviewScreen | ResultScreen):
+            self.finish()
+
+    # ---- identification ----------------------------------------------------------------------------------
+
+    def _accepts_identification(self) -> bool:
+        return not isinstance(self._screen, LoadingScreen | PaymentScreen)
+
+    def card_inserted(self, card_id: str) -> None:
+        if not self._accepts_identification():
+            log.info("card ignored during %s", type(self._screen).__name__)
+            return
+        card_id = card_id.strip()
+        if not card_id or len(card_id) > MAX_CARD_ID or not card_id.isalnum():
+            self.finish(Notice.UNKNOWN_CARD)
+            return
+        self._identify("card", card_id)
+
+    def qr_scanned(self, raw: str) -> None:
+        if not self._accepts_identification():
+            log.info("scan ignored during %s", type(self._screen).__name__)
+            return
+        result = parse_qr(raw)
+        if isinstance(result, Payload):
+            method = "house_code" if result.kind is PayloadKind.HOUSE else "bill"
+            self._identify(method, result.code)
+            return
+        notice = Notice.QR_NOT_OURS if result is Rejection.NOT_OURS else Notice.QR_UNREADABLE
+        if isinstance(self._screen, HouseNumberScreen):
+            self._show(replace(self._screen, notice=notice))
+        else:
+            self.finish(notice)
+
+    def enter_house_number(self) -> None:
+        self._end_journey()
+        self._show(HouseNumberScreen())
+
+    def submit_house_number(self, building: str, unit: str, room: str) -> None:
+        typed = HouseNumberScreen(building.strip(), unit.strip(), room.strip())
+        parts = (typed.building, typed.unit, typed.room)
+        if not all(p.isdigit() and len(p) <= 6 for p in parts):
+            self._show(replace(typed, notice=Notice.HOUSE_NUMBER_INCOMPLETE))
+            return
+        self._identify("house_number", "-".join(str(int(p)) for p in parts), typed=typed)
+
+    def _identify(self, method: str, value: str, typed: HouseNumberScreen | None = None) -> None:
+        self._end_journey()
+        self._show(LoadingScreen(Loading.FINDING_HOUSE))
+
+        def work() -> HouseOverview:
+            house = self._hq.identify(method, value)
+            return self._hq.overview(house.house_id)
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, HqError) and exc.code in _IDENTIFY_ERRORS:
+                notice = _IDENTIFY_ERRORS[exc.code]
+            elif isinstance(exc, HqError) and exc.code == "invalid_request":
+                notice = _INVALID_VALUE[method]
+            else:
+                log.warning("identify by %s failed: %s", method, exc)
+                notice = failure_notice(exc)
+            self._note_reachability(exc)
+            if typed is not None:
+                self._show(replace(typed, notice=notice))
+            else:
+                self.finish(notice)
+
+        self._runner.submit("hq", work, self._guard(self._house_found), self._guard(failed))
+
+    def _house_found(self, overview: HouseOverview) -> None:
+        self.set_online(True)
+        self._overview = overview
+        last = overview.last_recharge
+        meter_ids = [m.meter_id for m in overview.meters]
+        self._selected_meter_id = last.meter_id if last and last.meter_id in meter_ids else meter_ids[0]
+        self._show_overview()
+
+    # ---- overview and amount ---------------------------------------------------------------------------------
+
+    def _quick_amount(self) -> int | None:
+        last = self._overview.last_recharge if self._overview else None
+        payment = self._config.payment
+        if last is None or last.meter_id != self._selected_meter_id:
+            return None
+        return last.amount_fen if payment.min_fen <= last.amount_fen <= payment.max_fen else None
+
+    def _show_overview(self) -> None:
+        assert self._overview is not None and self._selected_meter_id is not None
+        today = to_local(self._clock(), self._config.terminal.timezone).date()
+        self._show(
+            OverviewScreen(
+                overview=self._overview,
+                forecasts={m.meter_id: forecast(m, today) for m in self._overview.meters},
+                selected_meter_id=self._selected_meter_id,
+                quick_amount_fen=self._quick_amount(),
+            )
+        )
+
+    def _selected_meter(self) -> Meter:
+        assert self._overview is not None and self._selected_meter_id is not None
+        return self._overview.meter(self._selected_meter_id)
+
+    def select_meter(self, meter_id: str) -> None:
+        if not isinstance(self._screen, OverviewScreen) or self._overview is None:
+            return
+        if meter_id not in {m.meter_id for m in self._overview.meters}:
+            return
+        self._selected_meter_id = meter_id
+        self._show_overview()
+
+    def quick_pay(self) -> None:
+        amount = self._quick_amount()
+        if isinstance(self._screen, OverviewScreen) and amount is not None:
+            self._start_payment(amount)
+
+    def other_amount(self) -> None:
+        if isinstance(self._screen, OverviewScreen):
+            self._show_amount(None, self._quick_amount())
+
+    def _show_amount(self, notice: Notice | None, selected: int | None) -> None:
+        assert self._overview is not None
+        payment = self._config.payment
+        self._show(
+            AmountScreen(
+                house=self._overview.house,
+                meter=self._selected_meter(),
+                presets_fen=tuple(p for p in payment.presets_fen if payment.min_fen <= p <= payment.max_fen),
+                min_fen=payment.min_fen,
+                max_fen=payment.max_fen,
+                selected_fen=selected,
+                notice=notice,
+            )
+        )
+
+    def choose_amount(self, amount_fen: int) -> None:
+        if not isinstance(self._screen, AmountScreen):
+            return
+        payment = self._config.payment
+        if amount_fen < payment.min_fen:
+            self._show_amount(Notice.AMOUNT_TOO_SMALL, None)
+        elif amount_fen > payment.max_fen:
+            self._show_amount(Notice.AMOUNT_TOO_LARGE, None)
+        else:
+            self._start_payment(amount_fen)
+
+    # ---- payment ----------------------------------------------------------------------------------------
+
+    def _start_payment(self, amount_fen: int) -> None:
+        assert self._overview is not None
+        house, meter = self._overview.house, self._selected_meter()
+        terminal_id = self._config.terminal.id
+        self._show(LoadingScreen(Loading.CREATING_ORDER))
+
+        def work() -> tuple[TransactionRecord, Order]:
+            # Written before anything goes on the wire, so a crash or a lost answer leaves a record to settle.
+            tx = self._store.create(
+                terminal_id=terminal_id,
+                service="electricity",
+                house_id=house.house_id,
+                house_label=house.number,
+                meter_id=meter.meter_id,
+                meter_label=f"{meter.use}:{meter.number}",
+                amount_fen=amount_fen,
+            )
+            try:
+                order = self._hq.create_order(
+                    idempotency_key=tx.idempotency_key,
+                    terminal_id=terminal_id,
+                    house_id=house.house_id,
+                    meter_id=meter.meter_id,
+                    amount_fen=amount_fen,
+                )
+            except HqNoAnswer as exc:
+                self._store.transition(tx.id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc))
+                raise
+            except (HqFailure, ProtocolError) as exc:
+                reason = exc.code if isinstance(exc, HqError) else type(exc).__name__
+                self._store.transition(tx.id, TxState.ABANDONED, reason=reason, last_error=str(exc))
+                raise
+            tx = self._store.transition(
+                tx.id,
+                TxState.AWAITING_PAYMENT,
+                reason="order_created",
+                order_no=order.order_no,
+                pay_url=order.pay_url,
+                receipt_url=order.receipt_url,
+            )
+            return tx, order
+
+        def created(result: tuple[TransactionRecord, Order]) -> None:
+            self.set_online(True)
+            self._tx, self._order = result
+            countdown = timedelta(seconds=self._config.payment.countdown_s)
+            deadline = min(self._order.expires_at, self._clock() + countdown)
+            self._show(
+                PaymentScreen(
+                    house=house,
+                    meter=meter,
+                    amount_fen=amount_fen,
+                    order_no=self._order.order_no,
+                    pay_url=self._order.pay_url,
+                    deadline=deadline,
+                )
+            )
+            seconds = max((deadline - self._clock()).total_seconds(), 0.0)
+            self._payment_timers.append(self._timers.call_later(seconds, self._guarded_call(self._deadline)))
+            self._schedule_poll()
+
+        def failed(exc: Exception) -> None:
+            log.warning("order not created: %s", exc)
+            self._note_reachability(exc)
+            self._show(
+                ResultScreen(Outcome.NOT_STARTED, house, meter, amount_fen, notice=failure_notice(exc))
+            )
+
+        self._runner.submit("hq", work, self._guard(created), self._guard(failed))
+
+    def _guarded_call(self, callback: Callable[[], None]) -> Callable[[], None]:
+        guarded = self._guard(lambda _value: callback())
+        return lambda: guarded(None)
+
+    def _cancel_payment_timers(self) -> None:
+        for timer in self._payment_timers:
+            timer.cancel()
+        self._payment_timers.clear()
+
+    def _schedule_poll(self) -> None:
+        self._payment_timers.append(
+            self._timers.call_later(self._config.payment.poll_interval_s, self._guarded_call(self._poll))
+        )
+
+    def _poll(self) -> None:
+        if not isinstance(self._screen, PaymentScreen) or self._tx is None or self._order is None:
+            return
+        tx, order_no = self._tx, self._order.order_no
+
+        def work() -> Order:
+            order = self._hq.order(order_no)
+            self._record_settlement(tx, order)
+            return order
+
+        def answered(order: Order) -> None:
+            if not isinstance(self._screen, PaymentScreen):
+                return
+            self.set_online(True)
+            if order.status is OrderStatus.AWAITING_PAYMENT:
+                if not self._screen.connection_ok:
+                    self._show(replace(self._screen, connection_ok=True))
+                self._schedule_poll()
+            else:
+                self._settled(order)
+
+        def failed(exc: Exception) -> None:
+            if not isinstance(self._screen, PaymentScreen):
+                return
+            log.info("payment status check failed: %s", exc)
+            if self._screen.connection_ok:
+                self._show(replace(self._screen, connection_ok=False))
+            self._schedule_poll()
+
+        self._runner.submit("hq", work, self._guard(answered), self._guard(failed))
+
+    def _record_settlement(self, tx: TransactionRecord, order: Order) -> None:
+        """Write HQ's final answer to the store (on a worker thread)."""
+        if order.status is OrderStatus.AWAITING_PAYMENT:
+            return
+        state, _outcome = _SETTLED[order.status]
+        self._store.transition(
+            tx.id, state, reason=f"hq_{order.status.value}", new_balance_fen=order.new_balance_fen
+        )
+
+    def cancel_payment(self) -> None:
+        if isinstance(self._screen, PaymentScreen):
+            self._close_order(Outcome.CANCELLED)
+
+    def _deadline(self) -> None:
+        if isinstance(self._screen, PaymentScreen):
+            self._close_order(Outcome.EXPIRED)
+
+    def _close_order(self, wanted: Outcome) -> None:
+        """Cancel the order at HQ; whatever HQ says the order became is the outcome (a raced payment wins)."""
+        assert self._tx is not None and self._order is not None
+        self._cancel_payment_timers()
+        tx, order_no = self._tx, self._order.order_no
+        self._show(LoadingScreen(Loading.CANCELLING))
+
+        def work() -> Order:
+            try:
+                order = self._hq.cancel_order(order_no)
+            except (HqUnreachable, HqNoAnswer) as exc:
+                self._store.transition(tx.id, TxState.UNKNOWN, reason=f"cancel_{type(exc).__name__}")
+                raise
+            if order.status is OrderStatus.CANCELLED and wanted is Outcome.EXPIRED:
+                self._store.transition(tx.id, TxState.EXPIRED, reason="countdown_ended")
+                return replace(order, status=OrderStatus.EXPIRED)
+            self._record_settlement(tx, order)
+            return order
+
+        def failed(exc: Exception) -> None:
+            log.warning("closing order %s failed: %s", order_no, exc)
+            self._note_reachability(exc)
+            self._show_result(Outcome.UNKNOWN, notice=Notice.CONNECTION_TROUBLE)
+
+        self._runner.submit("hq", work, self._guard(self._settled), self._guard(failed))
+
+    def _settled(self, order: Order) -> None:
+        self._cancel_payment_timers()
+        if order.status not in _SETTLED:
+            self._show_result(Outcome.UNKNOWN, notice=Notice.HQ_ERROR)
+            return
+        _state, outcome = _SETTLED[order.status]
+        self._order = order
+        self._show_result(outcome)
+        if outcome is Outcome.PAID:
+            self._print_receipt()
+
+    def _show_result(self, outcome: Outcome, notice: Notice | None = None) -> None:
+        assert self._overview is not None and self._tx is not None
+        order = self._order
+        paid = outcome is Outcome.PAID and order is not None
+        self._show(
+            ResultScreen(
+                outcome=outcome,
+                house=self._overview.house,
+                meter=self._overview.meter(self._tx.meter_id),
+                amount_fen=self._tx.amount_fen,
+                order_no=order.order_no if order else None,
+                new_balance_fen=order.new_balance_fen if paid and order else None,
+                paid_at=order.paid_at if paid and order else None,
+                receipt_url=order.receipt_url if paid and order else None,
+                receipt=ReceiptState.PRINTING if paid else ReceiptState.NONE,
+                notice=notice,
+            )
+        )
+
+    def _print_receipt(self) -> None:
+        assert self._overview is not None and self._tx is not None and self._order is not None
+        receipt = build_receipt(
+            translator=self._receipt_translator,
+            overview=self._overview,
+            meter=self._overview.meter(self._tx.meter_id),
+            order=self._order,
+            terminal_id=self._config.terminal.id,
+        )
+        tx_id = self._tx.id
+
+        def work() -> ReceiptState:
+            try:
+                self._printer.print_receipt(receipt)
+            except PrinterError as exc:
+                log.warning("receipt for %s not printed: %s", tx_id, exc)
+                self._store.set_receipt_status(tx_id, "failed")
+                return ReceiptState.PAPER_OUT if exc.reason == "paper_out" else ReceiptState.FAILED
+            self._store.set_receipt_status(tx_id, "printed")
+            return ReceiptState.PRINTED
+
+        def done(state: ReceiptState) -> None:
+            if isinstance(self._screen, ResultScreen):
+                self._screen = replace(self._screen, receipt=state)
+                for listener in list(self._screen_listeners):
+                    listener(self._screen)
+
+        def failed(exc: Exception) -> None:
+            log.error("printing crashed: %s", exc)
+            done(ReceiptState.FAILED)
+
+        self._runner.submit("printer", work, self._guard(done), self._guard(failed))
+
+    def _note_reachability(self, exc: Exception) -> None:
+        if isinstance(exc, HqUnreachable):
+            self.set_online(False)
+
+    # ---- inactivity ---------------------------------------------------------------------------------
+
+    def _timeout_for(self, screen: Screen) -> float | None:
+        ui = self._config.ui
+        if isinstance(screen, IdleScreen | LoadingScreen | PaymentScreen):
+            return None  # nothing to time out; never while a payment is being confirmed
+        if isinstance(screen, ResultScreen):
+            return ui.result_s
+        return ui.inactivity_s
+
+    def _arm_inactivity(self) -> None:
+        if self._inactivity is not None:
+            self._inactivity.cancel()
+            self._inactivity = None
+        seconds = self._timeout_for(self._screen)
+        if seconds is not None:
+            self._inactivity = self._timers.call_later(seconds, self._guarded_call(self._warn))
+
+    def _warn(self) -> None:
+        self._warning_left = self._config.ui.warning_s
+        self._tell_warning()
+
+    def _tell_warning(self) -> None:
+        left = self._warning_left
+        for listener in list(self._warning_listeners):
+            listener(left)
+        if left is None:
+            return
+        if left <= 0:
+            self.finish()  # its screen change hides the question
+            return
+        self._warning_tick = self._timers.call_later(1.0, self._guarded_call(self._tick_warning))
+
+    def _tick_warning(self) -> None:
+        if self._warning_left is not None:
+            self._warning_left -= 1
+            self._tell_warning()
+
+    def _hide_warning(self) -> None:
+        if self._warning_tick is not None:
+            self._warning_tick.cancel()
+            self._warning_tick = None
+        if self._warning_left is not None:
+            self._warning_left = None
+            for listener in list(self._warning_listeners):
+                listener(None)
+
+    def user_activity(self) -> None:
+        """Any touch: the resident is still there."""
+        self._hide_warning()
+        self._arm_inactivity()
+
+    def more_time(self) -> None:
+        self.user_activity()
+
+    @property
+    def current_house(self) -> HouseRef | None:
+        return self._overview.house if self._overview else None
