@@ -1,0 +1,1 @@
+"""Schema revisions of the transaction store, oldest first."""
