@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from devices.factory import make_card_reader, make_printer, make_qr_scanner
 
 from devices.base import CardReader, QrScanner, ReceiptPrinter
+from devices.factory import make_card_reader, make_printer, make_qr_scanner
 from kiosk.config import Config
 from kiosk.connectivity import ConnectivityMonitor
 from kiosk.hq_client import HqClient

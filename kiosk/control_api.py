@@ -10,9 +10,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
-
 from devices.base import PaperState
+from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
 
 MAX_BODY = 4096
 
@@ -56,7 +55,7 @@ class ControlApi:
             ("POST", "/qr/scan"): self._scan,
             ("POST", "/printer/paper"): self._paper,
             ("POST", "/printer/offline"): self._offline,
-            ("GET", "/printer/receipts"): lambda _body: {"receipts": self.printer.receipt_texts()},
+            ("GET", "/printer/receipts"): lambda _body: {"receipts": [r.text for r in self.printer.printed]},
         }
 
     def _insert_card(self, body: dict[str, Any]) -> None:
@@ -91,6 +90,9 @@ class ControlApi:
                     result = route(self._body())
                 except BadRequest as exc:
                     self._reply(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                    return
+                except (RuntimeError, ValueError) as exc:  # e.g. a device that is closed
+                    self._reply(HTTPStatus.CONFLICT, {"error": str(exc)})
                     return
                 self._reply(HTTPStatus.OK, result if result is not None else {"ok": True})
 

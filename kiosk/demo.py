@@ -8,7 +8,6 @@ from pathlib import Path
 
 from hq.seed import DEMO_BILLS, DEMO_CARDS, DEMO_HOUSE_CODES
 from hq.server import HqServer
-
 from kiosk.config import Config, config_from_mapping
 
 
@@ -27,19 +26,12 @@ class DemoEnvironment:
     @property
     def qr_codes(self) -> list[tuple[str, str]]:
         """(payload, description) pairs for the house and bill QR codes of the demo community."""
-        houses = [(f"CPK:H:{code}", label) for code, label in _pairs(DEMO_HOUSE_CODES)]
-        bills = [(f"CPK:B:{bill}", label) for bill, label in _pairs(DEMO_BILLS)]
+        houses = [(f"CPK:H:{code}", f"house {number}") for number, code in DEMO_HOUSE_CODES.items()]
+        bills = [(f"CPK:B:{bill}", f"{kind} bill {number}") for bill, (number, kind) in DEMO_BILLS.items()]
         return houses + bills
 
     def stop(self) -> None:
         self.hq.stop()
-
-
-def _pairs(table: object) -> list[tuple[str, str]]:
-    """Accepts the seed's code tables as dict (code -> house) or list of pairs."""
-    if isinstance(table, dict):
-        return [(str(k), str(v)) for k, v in table.items()]
-    return [(str(item[0]), str(item[1])) for item in table]  # type: ignore[attr-defined]
 
 
 def start_demo(
@@ -48,8 +40,7 @@ def start_demo(
 ) -> DemoEnvironment:
     """Seed a fresh HQ database, start HQ on a free loopback port, and configure a terminal for it."""
     folder = workdir or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    hq = HqServer.seeded_demo(f"sqlite:///{folder / 'hq.db'}")
-    hq.start()
+    hq = HqServer(f"sqlite:///{folder / 'hq.db'}", seed=True).start()
     settings: dict[str, dict[str, object]] = {
         "terminal": {"id": "T-DEMO-01"},
         "hq": {"url": hq.base_url},

@@ -82,3 +82,9 @@ def test_describe_lists_every_setting_and_parses_back(tmp_path: Path) -> None:
         if not line.startswith("# ") or "=" in line
     )
     assert load_config(write(tmp_path, uncommented)) == Config()
+
+
+def test_the_configuration_doc_lists_every_setting() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for line in describe().splitlines():
+        assert line in doc, f"docs/configuration.md is missing: {line}"
