@@ -1,0 +1,99 @@
+"""Catalog lookups and formats in both languages; every message translated in every shipped catalog."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kiosk.i18n import Translator, load_catalog
+from kiosk.messages import meter_use_text, notice_text, outcome_title
+from kiosk.screens import Notice, Outcome
+from locales import LOCALES_DIR
+
+LANGUAGES = ("zh_CN", "en")
+
+
+def test_lookups_in_both_languages() -> None:
+    zh, en = Translator("zh_CN"), Translator("en")
+    assert zh.gettext("Payment successful") == "支付成功"
+    assert en.gettext("Payment successful") == "Payment successful"
+    assert zh.ngettext("About {days} day left", "About {days} days left", 3).format(days=3) == "大约还能用 3 天"
+    assert en.ngettext("About {days} day left", "About {days} days left", 1).format(days=1) == "About 1 day left"
+
+
+def test_money_and_dates_follow_the_locale() -> None:
+    zh, en = Translator("zh_CN"), Translator("en")
+    assert zh.money(10000) == "¥100.00"
+    assert en.money(123456) == "CN¥1,234.56"
+    paid = datetime(2026, 11, 22, 3, 5, tzinfo=UTC)  # 11:05 in Beijing
+    assert "11:05" in zh.datetime(paid) and "2026" in zh.datetime(paid)
+    assert en.time(paid) == "11:05\u202fAM"
+    assert zh.date(date(2026, 12, 31)) == "2026年12月31日"
+
+
+def test_switching_language_tells_listeners_and_changes_texts() -> None:
+    translator = Translator("zh_CN")
+    heard: list[str] = []
+    translator.add_listener(heard.append)
+    translator.set_language("en")
+    translator.set_language("en")
+    assert heard == ["en"]
+    assert translator.gettext("Lighting") == "Lighting"
+    with pytest.raises(ValueError, match="unsupported language"):
+        translator.set_language("fr")
+
+
+def test_messages_for_codes() -> None:
+    zh = Translator("zh_CN")
+    assert meter_use_text("air_conditioning", "01", zh) == "空调"
+    assert meter_use_text("heat_pump", "0042", zh) == "电表 0042"
+    for notice in Notice:
+        assert notice_text(notice, minimum="¥10.00", maximum="¥2,000.00")
+    for outcome in Outcome:
+        assert outcome_title(outcome)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_message_is_missing_from_a_shipped_catalog(language: str) -> None:
+    template = read_po((LOCALES_DIR / "kiosk.pot").open("rb"))
+    catalog = read_po((LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po").open("rb"), locale=language)
+    ids = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
+    assert sorted(ids - translated) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_survive_translation(language: str) -> None:
+    catalog = read_po((LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po").open("rb"), locale=language)
+    for message in catalog:
+        if not message.id:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        targets = message.string if isinstance(message.string, tuple) else (message.string,)
+        for target in targets:
+            for name in {part.split("}")[0] for part in source.split("{")[1:]}:
+                assert "{" + name + "}" in target, (language, source, target)
+
+
+def test_every_source_text_is_in_the_template() -> None:
+    """Fails when code gained a text that `make update-catalogs` has not extracted yet."""
+    from babel.messages.extract import extract_from_dir
+
+    root = LOCALES_DIR.parent
+    template = read_po((LOCALES_DIR / "kiosk.pot").open("rb"))
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    found = set()
+    for package in ("kiosk", "ui", "devices"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            root / package, keywords={"_": None, "N_": None, "ngettext": (1, 2)}, method_map=[("**.py", "python")]
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    assert sorted(found - known) == []
+
+
+def test_catalogs_load_from_po_without_a_build_step() -> None:
+    assert load_catalog("zh_CN").gettext("Done") == "完成"
