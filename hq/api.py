@@ -1,0 +1,126 @@
+"""The /api/v1 routes of docs/api.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from hq import houses, orders
+from hq.context import HqContext, request_context
+from hq.db import read_session
+from hq.errors import HqError
+from hq.schemas import (
+    ID_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
+    IDEMPOTENCY_KEY_RE,
+    ORDER_NO_PATTERN,
+    ErrorOut,
+    HealthOut,
+    HouseOut,
+    IdentifyIn,
+    OrderIn,
+    OrderOut,
+    OverviewOut,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+Ctx = Annotated[HqContext, Depends(request_context)]
+OrderNo = Annotated[str, Path(pattern=ORDER_NO_PATTERN, description="16 uppercase letters and digits")]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+@router.get("/health", response_model=HealthOut)
+def health(ctx: Ctx) -> HealthOut:
+    """Liveness and the server's clock."""
+    return HealthOut(status="ok", time=ctx.now())
+
+
+@router.post("/identify", response_model=HouseOut, responses=_errors(404, 422))
+def identify(body: IdentifyIn, ctx: Ctx) -> HouseOut:
+    """The house named by a card id, house number, house code or bill number.
+
+    Errors: 404 unknown_card, unknown_house, unknown_house_code, unknown_bill; 422 invalid_request.
+    """
+    with read_session(ctx.sessions) as session:
+        house = houses.identify(session, body.method, body.value)
+        return houses.house_out(house)
+
+
+@router.get("/houses/{house_id}/overview", response_model=OverviewOut, responses=_errors(404, 422))
+def overview(house_id: Annotated[str, Path(pattern=ID_PATTERN)], ctx: Ctx) -> OverviewOut:
+    """Meters (balance, usage oldest first, month to date), accounts and the last recharge of a house."""
+    with read_session(ctx.sessions) as session:
+        return houses.overview(session, house_id, ctx.now())
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    responses={
+        **_errors(400, 404, 422),
+        201: {
+            "description": "The new order, or the stored first answer to this key "
+            "(then with header Idempotent-Replayed: true)."
+        },
+    },
+)
+def create_order(
+    body: OrderIn,
+    request: Request,
+    ctx: Ctx,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Client-generated key, 16 to 64 characters [A-Za-z0-9_-]; "
+            "missing or malformed answers 400 idempotency_key_missing.",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Create a recharge order (idempotent under the Idempotency-Key header).
+
+    Errors: 400 idempotency_key_missing; 404 unknown_house, unknown_meter; 422 amount_out_of_range,
+    idempotency_key_reused, invalid_request.
+    """
+    if idempotency_key is None or not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
+        raise HqError(
+            400,
+            "idempotency_key_missing",
+            "Header Idempotency-Key must hold 16 to 64 characters from A-Z a-z 0-9 _ -.",
+        )
+    status, payload, replayed = orders.create_order(ctx, idempotency_key, body, ctx.base_url(request))
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+@router.get("/orders", response_model=OrderOut, responses=_errors(404, 422))
+def find_order(
+    request: Request,
+    ctx: Ctx,
+    idempotency_key: Annotated[str, Query(pattern=IDEMPOTENCY_KEY_PATTERN)],
+) -> OrderOut:
+    """The order created under an Idempotency-Key (to settle a request whose answer was lost)."""
+    order = orders.get_order_by_key(ctx, idempotency_key)
+    return orders.order_out(order, ctx.now(), ctx.base_url(request))
+
+
+@router.get("/orders/{order_no}", response_model=OrderOut, responses=_errors(404, 422))
+def order_status(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
+    """An order with its current status (an unpaid order past expires_at reads as expired)."""
+    order = orders.get_order(ctx, order_no)
+    return orders.order_out(order, ctx.now(), ctx.base_url(request))
+
+
+@router.post("/orders/{order_no}/cancel", response_model=OrderOut, responses=_errors(404, 409, 422))
+def cancel_order(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
+    """Cancel an order awaiting payment; 409 order_already_paid (with error.order) if it was paid."""
+    base_url = ctx.base_url(request)
+    order = orders.cancel_order(ctx, order_no, base_url)
+    return orders.order_out(order, ctx.now(), base_url)

@@ -1,0 +1,114 @@
+"""``kiosk-hq``: serve the HQ API, create its tables, or seed the demo community."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from hq.clock import utc_now
+from hq.db import DEFAULT_DB_URL, DatabaseUrlError, create_engine_for, redact_url
+from hq.models import Base
+from hq.seed import DEMO_BILLS, DEMO_CARDS, DEMO_HOUSE_CODES, LOW_BALANCE_HOUSE, MAIN_HOUSE, NEW_HOUSE, seed_demo
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk-hq", description="Reference HQ server for the lobby kiosks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = f"SQLAlchemy database URL (default {DEFAULT_DB_URL}, a file in the current directory)"
+
+    serve = sub.add_parser("serve", help="serve the HQ API (docs/api.md)")
+    serve.add_argument("--db", default=DEFAULT_DB_URL, help=db_help)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8800, help="port to listen on (default 8800)")
+    serve.add_argument(
+        "--public-url",
+        help="base URL phones and receipts reach this server at, e.g. http://192.168.1.20:8800 "
+        "(default: the address each request used)",
+    )
+
+    seed = sub.add_parser("seed-demo", help="create the tables and the demo community 阳光花园")
+    seed.add_argument("--db", default=DEFAULT_DB_URL, help=db_help)
+    seed.add_argument("--all", action="store_true", help="list every card, house code and bill")
+
+    init = sub.add_parser("init-db", help="create any missing tables")
+    init.add_argument("--db", default=DEFAULT_DB_URL, help=db_help)
+    return parser
+
+
+def _create_tables(url: str) -> Engine:
+    engine = create_engine_for(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _print_demo(show_all: bool) -> None:
+    print("Well-known demo houses:")
+    for label, house in (("main", MAIN_HOUSE), ("never recharged", NEW_HOUSE), ("low balance", LOW_BALANCE_HOUSE)):
+        print(
+            f"  {house.number:<8} {label:<16} card {house.card_id}  QR CPK:H:{house.house_code}  "
+            f"heating bill CPK:B:{house.heating_bill_no}"
+        )
+    cards = DEMO_CARDS if show_all else DEMO_CARDS[:8]
+    print(f"Resident cards ({len(cards)} of {len(DEMO_CARDS)}):")
+    for card, number, name in cards:
+        print(f"  {card:<20} {number:<8} {name}")
+    if show_all:
+        print("House codes:")
+        for number, code in DEMO_HOUSE_CODES.items():
+            print(f"  {number:<8} CPK:H:{code}")
+        print("Bills:")
+        for bill_no, (number, kind) in DEMO_BILLS.items():
+            print(f"  CPK:B:{bill_no}  {number:<8} {kind}")
+    else:
+        print("(use --all to list every card, house code and bill)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kiosk-hq`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "init-db":
+            _create_tables(args.db).dispose()
+            print(f"Tables ready in {redact_url(args.db)}")
+        elif args.command == "seed-demo":
+            engine = _create_tables(args.db)
+            seeded = seed_demo(engine, utc_now())
+            engine.dispose()
+            print(("Seeded" if seeded else "Already seeded, left unchanged:") + f" {redact_url(args.db)}")
+            _print_demo(args.all)
+        elif args.command == "serve":
+            return _serve(args)
+    except DatabaseUrlError as exc:
+        print(f"kiosk-hq: error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"kiosk-hq: error: cannot use database {redact_url(args.db)}: {exc.__class__.__name__}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hq.app import create_app
+
+    if not 0 <= args.port <= 65535:
+        print(f"kiosk-hq: error: port {args.port} is not between 0 and 65535", file=sys.stderr)
+        return 2
+    if args.public_url and not args.public_url.startswith(("http://", "https://")):
+        print(f"kiosk-hq: error: --public-url must start with http:// or https://: {args.public_url!r}",
+              file=sys.stderr)
+        return 2
+    app = create_app(args.db, args.public_url)
+    print(f"HQ API on http://{args.host}:{args.port}/api/v1 (docs at /docs), database {redact_url(args.db)}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

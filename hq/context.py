@@ -1,0 +1,46 @@
+"""Per-app state shared by the routes: database, clock, public URL and order lifetime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hq.clock import Clock, as_utc
+
+
+@dataclass
+class HqContext:
+    """What one HQ app instance runs on; stored in ``app.state.hq``."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    public_url: str | None
+    order_ttl: timedelta
+
+    def now(self) -> datetime:
+        """The clock's time as aware UTC, in whole seconds (the API's precision)."""
+        return as_utc(self.clock()).replace(microsecond=0)
+
+    def base_url(self, request: Request) -> str:
+        """The public base URL for absolute links: ``public_url`` or the address the client used."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+
+def hq_context(app: FastAPI) -> HqContext:
+    """The :class:`HqContext` of an app made by :func:`hq.app.create_app`."""
+    ctx = getattr(app.state, "hq", None)
+    if not isinstance(ctx, HqContext):
+        raise RuntimeError("not an HQ app (made by hq.app.create_app)")
+    return ctx
+
+
+def request_context(request: Request) -> HqContext:
+    """FastAPI dependency: the context of the app serving ``request``."""
+    return hq_context(request.app)

@@ -1,0 +1,133 @@
+"""Houses: identify a home by card, house number, house code or bill; build its overview."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from hq.clock import CHINA_TZ, month_key
+from hq.errors import HqError
+from hq.models import PAID, Account, Bill, House, MonthlyUsage, Order, Resident
+from hq.schemas import (
+    AccountOut,
+    HouseOut,
+    LastRechargeOut,
+    MeterOut,
+    OverviewOut,
+    UsageMonthOut,
+)
+
+USAGE_MONTHS = 6
+# Lighting first: it is the meter residents recharge most, and the terminal defaults to the first one.
+_USE_ORDER = {"lighting": 0, "air_conditioning": 1, "public": 2}
+
+
+def identify(session: Session, method: str, value: str) -> House:
+    """The house ``value`` names under ``method``; raises a 404 :class:`HqError` when none does."""
+    house: House | None
+    if method == "card":
+        house = session.scalars(
+            select(House).join(Resident).where(Resident.card_id == value.upper())
+        ).first()
+        if house is None:
+            raise HqError(404, "unknown_card", f"No resident card {value.upper()}.")
+    elif method == "house_number":
+        building, unit, room = value.upper().split("-")
+        house = session.scalars(
+            select(House)
+            .where(House.building == building, House.unit == unit, House.room == room)
+            .order_by(House.id)
+        ).first()
+        if house is None:
+            raise HqError(404, "unknown_house", f"No house {value} in this community.")
+    elif method == "house_code":
+        house = session.scalars(select(House).where(House.house_code == value.upper())).first()
+        if house is None:
+            raise HqError(404, "unknown_house_code", f"No house with code {value.upper()}.")
+    elif method == "bill":
+        house = session.scalars(
+            select(House).join(Account).join(Bill).where(Bill.bill_no == value.upper())
+        ).first()
+        if house is None:
+            raise HqError(404, "unknown_bill", f"No bill {value.upper()}.")
+    else:  # pragma: no cover - the request schema only lets the four methods through
+        raise HqError(422, "invalid_request", f"Unknown identify method {method}.")
+    return house
+
+
+def house_out(house: House) -> HouseOut:
+    """A house in the API's shape."""
+    return HouseOut(
+        house_id=house.id,
+        community=house.community.name,
+        building=house.building,
+        unit=house.unit,
+        room=house.room,
+    )
+
+
+def get_house(session: Session, house_id: str) -> House:
+    """The house ``house_id``, with meters and accounts loaded; 404 ``unknown_house`` if there is none."""
+    house = session.scalars(
+        select(House)
+        .where(House.id == house_id)
+        .options(selectinload(House.meters), selectinload(House.accounts), selectinload(House.community))
+    ).first()
+    if house is None:
+        raise HqError(404, "unknown_house", f"No house {house_id}.")
+    return house
+
+
+def overview(session: Session, house_id: str, now: datetime) -> OverviewOut:
+    """The overview of a house as of ``now``: meters with usage, accounts and the last recharge."""
+    house = get_house(session, house_id)
+    # Month boundaries follow the residents' calendar, not UTC.
+    this_month = month_key(now.astimezone(CHINA_TZ).date())
+    meters = sorted(house.meters, key=lambda m: (_USE_ORDER.get(m.use, 99), m.id))
+    usage_rows = session.scalars(
+        select(MonthlyUsage)
+        .where(MonthlyUsage.meter_id.in_([m.id for m in meters]), MonthlyUsage.month <= this_month)
+        .order_by(MonthlyUsage.month)
+    ).all()
+    meters_out = []
+    for meter in meters:
+        rows = [u for u in usage_rows if u.meter_id == meter.id]
+        complete = [u for u in rows if u.month < this_month][-USAGE_MONTHS:]
+        current = next((u.kwh for u in rows if u.month == this_month), 0.0)
+        meters_out.append(
+            MeterOut(
+                meter_id=meter.id,
+                use=meter.use,
+                number=meter.number,
+                balance_fen=meter.balance_fen,
+                price_fen_per_kwh=meter.price_fen_per_kwh,
+                month_to_date_kwh=round(current, 1),
+                usage=[UsageMonthOut(month=u.month, kwh=round(u.kwh, 1)) for u in complete],
+            )
+        )
+    last = session.scalars(
+        select(Order)
+        .where(Order.house_id == house.id, Order.status == PAID)
+        .order_by(Order.paid_at.desc(), Order.order_no)
+        .limit(1)
+    ).first()
+    last_out = None
+    if last is not None and last.paid_at is not None:
+        last_out = LastRechargeOut(
+            meter_id=last.meter_id, amount_fen=last.amount_fen, method=last.method, at=last.paid_at
+        )
+    return OverviewOut(
+        house=house_out(house),
+        payee=house.community.payee,
+        meters=meters_out,
+        accounts=[
+            AccountOut.model_validate(
+                {"account_id": a.id, "kind": a.kind, "due_fen": a.due_fen, "period": a.period,
+                 "due_date": a.due_date}
+            )
+            for a in house.accounts
+        ],
+        last_recharge=last_out,
+    )

@@ -1,0 +1,255 @@
+"""Orders: creation under an idempotency key, status, cancel, and the sandbox's pay and decline.
+
+State changes are conditional UPDATEs (``WHERE status = 'awaiting_payment' AND expires_at > now``) whose row
+count decides who won, so concurrent pay, decline and cancel requests each take effect at most once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hq.context import HqContext
+from hq.db import read_session, write_session
+from hq.errors import HqError, error_body
+from hq.models import AWAITING_PAYMENT, CANCELLED, DECLINED, EXPIRED, PAID, House, IdempotencyRecord, Meter, Order
+from hq.schemas import MAX_AMOUNT_FEN, MIN_AMOUNT_FEN, OrderIn, OrderOut
+
+# Uppercase letters and digits without the look-alikes 0/O, 1/I/L, for numbers read aloud or typed.
+ORDER_NO_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ORDER_NO_LENGTH = 16
+_CREATE_ATTEMPTS = 3
+
+Outcome = Literal["paid", "declined", "already_paid", "already_declined", "cancelled", "expired"]
+
+
+def new_order_no() -> str:
+    """A fresh random order number (16 characters, about 79 bits from :mod:`secrets`)."""
+    return "".join(secrets.choice(ORDER_NO_ALPHABET) for _ in range(ORDER_NO_LENGTH))
+
+
+def effective_status(order: Order, now: datetime) -> str:
+    """The status clients see: an unpaid order past ``expires_at`` reads as ``expired``."""
+    if order.status == AWAITING_PAYMENT and now >= order.expires_at:
+        return EXPIRED
+    return order.status
+
+
+def order_out(order: Order, now: datetime, base_url: str) -> OrderOut:
+    """An order in the API's shape, with absolute pay and receipt URLs under ``base_url``."""
+    return OrderOut(
+        order_no=order.order_no,
+        status=effective_status(order, now),  # type: ignore[arg-type]  # one of ORDER_STATUSES
+        house_id=order.house_id,
+        meter_id=order.meter_id,
+        service=order.service,
+        amount_fen=order.amount_fen,
+        created_at=order.created_at,
+        expires_at=order.expires_at,
+        pay_url=f"{base_url}/sandbox/checkout/{order.order_no}",
+        receipt_url=f"{base_url}/r/{order.order_no}",
+        paid_at=order.paid_at,
+        new_balance_fen=order.new_balance_fen,
+    )
+
+
+def request_hash(body: OrderIn) -> str:
+    """SHA-256 of the canonical JSON of a validated order request (key order and spacing do not matter)."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, body_hash: str) -> tuple[int, dict[str, Any]]:
+    if record.request_hash != body_hash:
+        raise HqError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body.",
+        )
+    return record.status_code, json.loads(record.response_body)
+
+
+def _process(
+    session: Session, body: OrderIn, now: datetime, ctx: HqContext, base_url: str
+) -> tuple[int, dict[str, Any], Order | None]:
+    """The first answer to an order request: (status, JSON body, the new order or None on an error)."""
+    if session.get(House, body.house_id) is None:
+        return 404, error_body("unknown_house", f"No house {body.house_id}."), None
+    meter = session.get(Meter, body.meter_id)
+    if meter is None or meter.house_id != body.house_id:
+        return 404, error_body("unknown_meter", f"No meter {body.meter_id} in house {body.house_id}."), None
+    if not MIN_AMOUNT_FEN <= body.amount_fen <= MAX_AMOUNT_FEN:
+        return (
+            422,
+            error_body(
+                "amount_out_of_range",
+                f"amount_fen must be between {MIN_AMOUNT_FEN} and {MAX_AMOUNT_FEN}.",
+            ),
+            None,
+        )
+    order = Order(
+        order_no=new_order_no(),
+        terminal_id=body.terminal_id,
+        house_id=body.house_id,
+        meter_id=body.meter_id,
+        service=body.service,
+        amount_fen=body.amount_fen,
+        method="qr",
+        status=AWAITING_PAYMENT,
+        created_at=now,
+        expires_at=now + ctx.order_ttl,
+    )
+    return 201, order_out(order, now, base_url).model_dump(mode="json"), order
+
+
+def create_order(
+    ctx: HqContext, idempotency_key: str, body: OrderIn, base_url: str
+) -> tuple[int, dict[str, Any], bool]:
+    """Create an order under ``idempotency_key``: (HTTP status, JSON body, replayed?).
+
+    The first answer (a new order, or a 404/422 business error) is stored with the request's hash in the
+    same transaction as the order. A retry with the same body gets it back; a different body raises
+    ``idempotency_key_reused``. When two requests race on one key the unique key makes the loser's
+    commit fail; it then replays the winner's answer.
+    """
+    body_hash = request_hash(body)
+    for _ in range(_CREATE_ATTEMPTS):
+        with write_session(ctx.sessions) as session:
+            record = session.get(IdempotencyRecord, idempotency_key)
+            if record is not None:
+                status, payload = _replay(record, body_hash)
+                return status, payload, True
+            now = ctx.now()
+            status, payload, order = _process(session, body, now, ctx, base_url)
+            if order is not None:
+                order.idempotency_key = idempotency_key
+                session.add(order)
+            session.add(
+                IdempotencyRecord(
+                    key=idempotency_key,
+                    request_hash=body_hash,
+                    status_code=status,
+                    response_body=json.dumps(payload, ensure_ascii=False),
+                    order_no=order.order_no if order is not None else None,
+                    created_at=now,
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                # Another request stored this key first (or, astronomically rarely, the order number
+                # collided): the next attempt replays that answer or retries with a fresh number.
+                session.rollback()
+                continue
+            return status, payload, False
+    raise HqError(503, "busy", "Could not store the order; try again with the same Idempotency-Key.")
+
+
+def get_order(ctx: HqContext, order_no: str) -> Order:
+    """The order ``order_no``; 404 ``unknown_order`` if there is none."""
+    with read_session(ctx.sessions) as session:
+        order = session.get(Order, order_no)
+    if order is None:
+        raise HqError(404, "unknown_order", f"No order {order_no}.")
+    return order
+
+
+def get_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
+    """The order created under ``idempotency_key``; 404 ``unknown_order`` if none was."""
+    with read_session(ctx.sessions) as session:
+        order = session.scalars(select(Order).where(Order.idempotency_key == idempotency_key)).first()
+    if order is None:
+        raise HqError(404, "unknown_order", "No order was created with this Idempotency-Key.")
+    return order
+
+
+def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> bool:
+    """Apply ``values`` only if the order still awaits payment and has not expired; True if it did."""
+    result = session.execute(
+        update(Order)
+        .where(Order.order_no == order_no, Order.status == AWAITING_PAYMENT, Order.expires_at > now)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
+    status = effective_status(order, now)
+    if status == PAID:
+        return "already_paid"
+    if status == DECLINED:
+        return "already_declined"
+    if status == CANCELLED:
+        return "cancelled"
+    return "expired"
+
+
+def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
+    """Pay an order: credit its meter once, in one transaction. Returns the order and what happened.
+
+    Paying an order that is no longer awaiting payment (paid, declined, cancelled, expired) changes nothing.
+    """
+    with write_session(ctx.sessions) as session:
+        now = ctx.now()
+        won = _close_if_open(session, order_no, now, status=PAID, paid_at=now, closed_at=now)
+        order = session.get(Order, order_no)
+        if order is None:
+            raise HqError(404, "unknown_order", f"No order {order_no}.")
+        if not won:
+            return order, _outcome_for_closed(order, now)
+        session.execute(
+            update(Meter)
+            .where(Meter.id == order.meter_id)
+            .values(balance_fen=Meter.balance_fen + order.amount_fen)
+            .execution_options(synchronize_session=False)
+        )
+        balance = session.scalar(select(Meter.balance_fen).where(Meter.id == order.meter_id))
+        order.new_balance_fen = balance
+        session.commit()
+        return order, "paid"
+
+
+def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
+    """Decline an order awaiting payment (the payer refused). Anything else is left unchanged."""
+    with write_session(ctx.sessions) as session:
+        now = ctx.now()
+        won = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now)
+        order = session.get(Order, order_no)
+        if order is None:
+            raise HqError(404, "unknown_order", f"No order {order_no}.")
+        if not won:
+            return order, _outcome_for_closed(order, now)
+        session.commit()
+        return order, "declined"
+
+
+def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
+    """Cancel an order awaiting payment; cancelled, expired and declined ones come back unchanged.
+
+    A paid order raises ``409 order_already_paid`` carrying the order, so a raced payment is not lost.
+    """
+    with write_session(ctx.sessions) as session:
+        now = ctx.now()
+        won = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now)
+        order = session.get(Order, order_no)
+        if order is None:
+            raise HqError(404, "unknown_order", f"No order {order_no}.")
+        if won:
+            session.commit()
+        elif order.status == PAID:
+            raise HqError(
+                409,
+                "order_already_paid",
+                f"Order {order_no} is already paid and cannot be cancelled.",
+                order=order_out(order, now, base_url).model_dump(mode="json"),
+            )
+        return order

@@ -1,0 +1,73 @@
+"""hq.db: engine set-up for SQLite and PostgreSQL, and the UTC timestamp type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, MetaData, Table, insert, select
+
+from hq.db import DatabaseUrlError, UtcDateTime, create_engine_for, redact_url
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["nonsense", "foo://x", "sqlite+nodriver:///x.db"])
+def test_bad_urls(url: str) -> None:
+    with pytest.raises(DatabaseUrlError):
+        create_engine_for(url)
+
+
+def test_postgresql_url_uses_an_installed_driver() -> None:
+    engine = create_engine_for("postgresql://u:secret@127.0.0.1:1/x")
+    assert engine.dialect.driver in ("psycopg2", "psycopg")
+    engine.dispose()
+
+
+def test_redact_url() -> None:
+    assert redact_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    assert redact_url("nonsense") == "nonsense"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_utc_datetime_round_trip(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}" if backend == "sqlite" else request.getfixturevalue("db_url_pg")
+    engine = create_engine_for(url)
+    metadata = MetaData()
+    table = Table("t_times", metadata, Column("at", UtcDateTime()))
+    metadata.create_all(engine)
+    china = timezone(timedelta(hours=8))
+    with engine.begin() as conn:
+        conn.execute(insert(table).values(at=datetime(2026, 11, 22, 11, 0, 5, 123456, tzinfo=china)))
+        value = conn.execute(select(table.c.at)).scalar_one()
+        assert value == datetime(2026, 11, 22, 3, 0, 5, 123456, tzinfo=UTC)
+        assert value.utcoffset() == timedelta(0)
+        assert conn.execute(
+            select(table.c.at).where(table.c.at < datetime(2026, 11, 22, 3, 0, 6, tzinfo=UTC))
+        ).scalar_one() == value
+        with pytest.raises(Exception, match="naive"):
+            conn.execute(insert(table).values(at=datetime(2026, 11, 22)))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url_pg(postgres_server: str) -> str:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"hq_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return f"{postgres_server}/{name}"
