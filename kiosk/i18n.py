@@ -18,7 +18,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
 from kiosk.clock import to_local
 from kiosk.config import LANGUAGES
@@ -83,8 +83,10 @@ class Translator:
         return self._catalog.ngettext(singular, plural, n)
 
     def money(self, amount_fen: int) -> str:
-        """An amount for people: ¥100.00."""
-        return format_currency(fen_to_decimal_yuan(amount_fen), "CNY", locale=self.language)
+        """An amount for people: ¥1,234.56 (the yuan sign residents know, whatever the language)."""
+        yuan = fen_to_decimal_yuan(amount_fen)
+        sign = "-" if yuan < 0 else ""
+        return f"{sign}¥{format_decimal(abs(yuan), format='#,##0.00', locale=self.language)}"
 
     def number(self, value: float, digits: int = 1) -> str:
         pattern = "#,##0" + ("." + "#" * digits if digits else "")

@@ -6,10 +6,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from kiosk.app import Terminal
 from kiosk.cli import parse
 from kiosk.config import Config, ConfigError, describe, load_config
-from kiosk.app import Terminal
-from kiosk.demo import start_demo
 from ui.bridge import QtDispatcher, QtTimers
 from ui.main_window import MainWindow
 from ui.qt import QApplication
@@ -23,7 +22,7 @@ def _run_terminal(app: QApplication, config: Config) -> tuple[Terminal, MainWind
     window = MainWindow(terminal.journey, config, terminal.translator)
     app.aboutToQuit.connect(terminal.stop)
     terminal.start()
-    window.show()
+    window.present()
     return terminal, window
 
 
@@ -49,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         _terminal, _window = _run_terminal(app, config)
         return app.exec()
+
+    from kiosk.demo import start_demo  # the demo brings HQ along; a terminal never loads it
 
     demo = start_demo(
         orientation=args.orientation, language=args.language, fullscreen=not args.windowed

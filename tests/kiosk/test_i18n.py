@@ -24,7 +24,8 @@ def test_lookups_in_both_languages() -> None:
 def test_money_and_dates_follow_the_locale() -> None:
     zh, en = Translator("zh_CN"), Translator("en")
     assert zh.money(10000) == "¥100.00"
-    assert en.money(123456) == "CN¥1,234.56"
+    assert en.money(123456) == "¥1,234.56"
+    assert zh.money(-250) == "-¥2.50"
     paid = datetime(2026, 11, 22, 3, 5, tzinfo=UTC)  # 11:05 in Beijing
     assert "11:05" in zh.datetime(paid) and "2026" in zh.datetime(paid)
     assert en.time(paid) == "11:05\u202fAM"

@@ -1,0 +1,90 @@
+"""Fixtures for the UI tests: a fake journey that records calls, a translator, and a kiosk window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kiosk import i18n
+from kiosk.config import Config
+from kiosk.screens import IdleScreen, Screen
+from ui.main_window import LANDSCAPE, PORTRAIT, MainWindow
+from ui.theme import Theme
+
+
+class FakeJourney:
+    """Records every call; `emit` and `warn` play the journey's side of the listeners."""
+
+    def __init__(self, translator: i18n.Translator) -> None:
+        self.translator = translator
+        self.screen: Screen = IdleScreen(language=translator.language)
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self._screen_listeners: list[Callable[[Screen], None]] = []
+        self._warning_listeners: list[Callable[[int | None], None]] = []
+
+    def add_screen_listener(self, cb: Callable[[Screen], None]) -> None:
+        self._screen_listeners.append(cb)
+
+    def add_time_warning_listener(self, cb: Callable[[int | None], None]) -> None:
+        self._warning_listeners.append(cb)
+
+    def emit(self, screen: Screen) -> None:
+        self.screen = screen
+        for cb in self._screen_listeners:
+            cb(screen)
+
+    def warn(self, seconds: int | None) -> None:
+        for cb in self._warning_listeners:
+            cb(seconds)
+
+    def set_language(self, language: str) -> None:
+        self.calls.append(("set_language", (language,)))
+        self.translator.set_language(language)
+        self.emit(self.screen)  # as the real journey does
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls if name != "user_activity"]
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def record(*args: Any) -> None:
+            self.calls.append((name, args))
+
+        return record
+
+
+@pytest.fixture
+def translator() -> Iterator[i18n.Translator]:
+    previous = i18n.current()
+    translator = i18n.Translator("en")
+    i18n.use(translator)
+    yield translator
+    i18n.use(previous)
+
+
+@pytest.fixture
+def journey(translator: i18n.Translator) -> FakeJourney:
+    return FakeJourney(translator)
+
+
+@pytest.fixture
+def make_window(qtbot: Any, journey: FakeJourney, translator: i18n.Translator) -> Callable[..., MainWindow]:
+    def build(orientation: str = "landscape") -> MainWindow:
+        config = Config().with_changes("ui", fullscreen=False, orientation=orientation)
+        window = MainWindow(journey, config, translator, theme=Theme())  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.resize(LANDSCAPE if orientation == "landscape" else PORTRAIT)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return build
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    return make_window()

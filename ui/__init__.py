@@ -1,0 +1,1 @@
+"""The touchscreen user interface: Qt widgets that render the core's screen models."""

@@ -1,0 +1,86 @@
+"""The welcome screen: three ways to start, the offline badge and a notice. Shows nothing of any resident."""
+
+from __future__ import annotations
+
+from kiosk.i18n import _
+from kiosk.messages import notice_text
+from kiosk.screens import IdleScreen
+from ui.journey_api import JourneyApi
+from ui.qt import QBoxLayout, QFrame, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.screens.base import ScreenView, box_direction, make_label
+from ui.theme import Theme, set_style_property
+from ui.widgets.banner import Banner, OfflineBadge
+from ui.widgets.buttons import TileButton
+from ui.widgets.icons import IconView
+
+
+class WayTile(QFrame):
+    """A way to start that needs no tap on screen (card, QR): icon over words."""
+
+    def __init__(self, theme: Theme, icon: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        set_style_property(self, "frame", "card")
+        layout = QVBoxLayout(self)
+        pad = theme.px(24)
+        layout.setContentsMargins(pad, pad, pad, pad)
+        layout.setSpacing(theme.px(16))
+        layout.addWidget(IconView(icon, theme.px(theme.icon * 1.5), theme.palette.primary), 0,
+                         Qt.AlignmentFlag.AlignHCenter)
+        self.label = make_label(role="heading", centre=True)
+        layout.addWidget(self.label)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(theme.px(theme.button_h * 2))
+
+
+class IdleView(ScreenView):
+    """Welcome; insert a card, scan a code or type the house number."""
+
+    home_visible = False
+
+    def __init__(self, journey: JourneyApi, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(journey, theme, parent)
+        root = QVBoxLayout(self)
+        m = self.margins()
+        root.setContentsMargins(m, m, m, m)
+        root.setSpacing(theme.px(theme.gap))
+        self.welcome = make_label(role="title", centre=True)
+        self.subtitle = make_label(role="muted", centre=True)
+        self.offline = OfflineBadge(theme)
+        self.notice = Banner(theme, "error")
+        self.prompt = make_label(role="heading", centre=True)
+        root.addWidget(self.welcome)
+        root.addWidget(self.subtitle)
+        root.addWidget(self.offline)
+        root.addWidget(self.notice)
+        root.addStretch(1)
+        root.addWidget(self.prompt)
+        self.ways = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.ways.setSpacing(theme.px(theme.gap))
+        self.card_tile = WayTile(theme, "card")
+        self.qr_tile = WayTile(theme, "qr")
+        self.house_number = TileButton(theme, "keypad", "primary")
+        self.house_number.clicked.connect(self.journey.enter_house_number)
+        for tile in (self.card_tile, self.qr_tile, self.house_number):
+            self.ways.addWidget(tile, 1)
+        root.addLayout(self.ways, 8)
+        root.addStretch(1)
+
+    def load(self, model: IdleScreen) -> None:
+        self.offline.setVisible(not model.online)
+
+    def show_texts(self) -> None:
+        model: IdleScreen = self.model
+        self.welcome.setText(_("Welcome"))
+        self.subtitle.setText(_("Recharge your electricity and see your fees here."))
+        self.offline.retranslate()
+        self.notice.set_text(notice_text(model.notice) if model.notice else None)
+        self.prompt.setText(_("Start in one of three ways:"))
+        self.card_tile.label.setText(_("Insert or tap your resident card"))
+        self.qr_tile.label.setText(_("Scan the QR code on your door or bill"))
+        self.house_number.set_label(_("Type your house number"))
+
+    def relayout(self) -> None:
+        self.ways.setDirection(box_direction(self.portrait))
+
+    def reset(self) -> None:
+        self.notice.set_text(None)

@@ -1,0 +1,1 @@
+"""Reusable kiosk widgets: buttons, keypad, QR code, countdown, icons, header, banners."""
