@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: demo test lint check screenshots bench catalogs extract-messages update-catalogs system-deps clean
+.PHONY: demo test screenshots bench catalogs extract-messages update-catalogs config-doc system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,3 +50,6 @@ catalogs: $(STAMP)
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
+
+config-doc: $(STAMP)
+	$(BIN)/python scripts/config_doc.py

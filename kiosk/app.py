@@ -19,6 +19,8 @@ from kiosk.connectivity import ConnectivityMonitor
 from kiosk.hq_client import HqClient
 from kiosk.i18n import Translator, use
 from kiosk.journey import Journey
+from kiosk.outbox_worker import OutboxWorker, RetryPolicy
+from kiosk.recovery import recover
 from kiosk.tasks import Dispatch, Runner, Timers
 from offline_queue.store import TransactionStore
 
@@ -68,22 +70,38 @@ class Terminal:
         self.hq = HqClient(hq.url, hq.connect_timeout_s, hq.read_timeout_s)
         self._health_client = HqClient(hq.url, hq.connect_timeout_s, hq.read_timeout_s)
         self.runner = Runner(dispatch, lanes=("hq", "printer", "health"))
+        queue = config.queue
+        # The worker has its own client: a requests session is not shared between threads.
+        self._worker_client = HqClient(hq.url, hq.connect_timeout_s, hq.read_timeout_s)
+        self.worker = OutboxWorker(
+            self.store,
+            self._worker_client,
+            policy=RetryPolicy(queue.max_attempts, queue.backoff_base_s, queue.backoff_cap_s),
+            on_status=lambda status: dispatch(lambda: self.journey.set_queue(status)),
+        )
         self.journey = Journey(
             config=config,
             hq=self.hq,
             store=self.store,
             printer=self.devices.printer,
             runner=self.runner,
+            worker=self.worker,
             timers=timers,
             translator=self.translator,
             receipt_translator=receipt_translator,
         )
         self.connectivity = ConnectivityMonitor(
-            self._health_client, self.runner, timers, hq.health_interval_s, self.journey.set_online
+            self._health_client, self.runner, timers, hq.health_interval_s, self._reachability,
+            offline_interval_s=hq.offline_probe_s,
         )
 
+    def _reachability(self, online: bool) -> None:
+        self.worker.set_online(online)
+        self.journey.set_online(online)
+
     def start(self) -> None:
-        """Open the devices, show the idle screen and start watching HQ."""
+        """Recover interrupted transactions, open the devices, show the idle screen and start watching HQ."""
+        recover(self.store)  # before the idle screen: one short local transaction per interrupted payment
         journey, dispatch = self.journey, self.dispatch
         self.devices.card_reader.set_listeners(lambda card_id: dispatch(lambda: journey.card_inserted(card_id)))
         self.devices.qr_scanner.set_listener(lambda payload: dispatch(lambda: journey.qr_scanned(payload)))
@@ -93,13 +111,16 @@ class Terminal:
             except Exception:  # a broken device must not stop the terminal; its status says what is wrong
                 log.exception("could not open %s", device.kind)
         journey.start()
+        self.worker.start()
         self.connectivity.start()
 
     def stop(self) -> None:
         self.connectivity.stop()
+        self.worker.stop()
         self.runner.shutdown(wait=True)
         for device in self.devices.all():
             device.close()
         self.hq.close()
         self._health_client.close()
+        self._worker_client.close()
         self.store.close()

@@ -76,6 +76,9 @@ class HqSettings:
     connect_timeout_s: float = setting(3.0, "Seconds to wait for a connection to HQ.", _positive)
     read_timeout_s: float = setting(10.0, "Seconds to wait for HQ's answer once connected.", _positive)
     health_interval_s: float = setting(15.0, "Seconds between reachability checks of HQ.", _at_least(1))
+    offline_probe_s: float = setting(
+        0.5, "Seconds between reachability checks while HQ is unreachable (how soon queued work resumes).", _positive
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,13 @@ class PaymentSettings:
     presets_fen: tuple[int, ...] = setting([2000, 5000, 10000, 20000], "Preset amounts, in fen.", _presets)
     countdown_s: int = setting(180, "Seconds the payment QR stays valid on screen.", _at_least(30))
     poll_interval_s: float = setting(1.0, "Seconds between payment status checks.", _positive)
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    max_attempts: int = setting(3, "Attempts to settle a payment with HQ before staff must look at it.", _at_least(1))
+    backoff_base_s: float = setting(1.0, "First retry waits up to this many seconds (doubling, random).", _positive)
+    backoff_cap_s: float = setting(60.0, "No retry waits longer than this.", _positive)
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,7 @@ class Config:
     hq: HqSettings = field(default_factory=HqSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     devices: DeviceSettings = field(default_factory=DeviceSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     receipt: ReceiptSettings = field(default_factory=ReceiptSettings)

@@ -9,16 +9,17 @@ from kiosk.tasks import Runner, TimerHandle, Timers
 
 
 class ConnectivityMonitor:
-    """Checks HQ every `interval_s` on its own lane and reports each answer to `on_result(online)`."""
+    """Checks HQ every `interval_s` (`offline_interval_s` while unreachable) and reports each answer."""
 
     def __init__(
         self, client: HqClient, runner: Runner, timers: Timers, interval_s: float,
-        on_result: Callable[[bool], None],
+        on_result: Callable[[bool], None], offline_interval_s: float | None = None,
     ) -> None:
         self._client = client
         self._runner = runner
         self._timers = timers
         self._interval_s = interval_s
+        self._offline_interval_s = offline_interval_s or interval_s
         self._on_result = on_result
         self._timer: TimerHandle | None = None
         self._running = False
@@ -39,4 +40,6 @@ class ConnectivityMonitor:
         if not self._running:
             return
         self._on_result(online)
-        self._timer = self._timers.call_later(self._interval_s, self.check_now)
+        # While HQ is away, ask often: the queue waits on the answer.
+        interval = self._interval_s if online else self._offline_interval_s
+        self._timer = self._timers.call_later(interval, self.check_now)

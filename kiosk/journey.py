@@ -14,20 +14,22 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from devices.base import PrinterError, ReceiptPrinter
+from devices.base import PrinterError, Receipt, ReceiptPrinter
 from kiosk.clock import to_local, utc_now
 from kiosk.config import Config
 from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
 from kiosk.forecast import forecast
 from kiosk.hq_client import HqClient, HqError, HqFailure, HqNoAnswer, HqUnreachable
 from kiosk.i18n import Translator
+from kiosk.outbox_worker import Intent, OutboxWorker, QueueStatus
 from kiosk.qr_payload import Payload, PayloadKind, Rejection
 from kiosk.qr_payload import parse as parse_qr
-from kiosk.receipts import build_receipt
+from kiosk.receipts import build_pending_slip, build_receipt
 from kiosk.screens import (
     AmountScreen,
     HouseNumberScreen,
     IdleScreen,
+    LastPayment,
     Loading,
     LoadingScreen,
     Notice,
@@ -39,7 +41,8 @@ from kiosk.screens import (
     Screen,
 )
 from kiosk.tasks import Runner, TimerHandle, Timers
-from offline_queue.states import TxState
+from offline_queue.models import OutboxKind
+from offline_queue.states import InvalidTransition, TxState
 from offline_queue.store import TransactionRecord, TransactionStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,14 @@ _SETTLED = {
     OrderStatus.CANCELLED: (TxState.CANCELLED, Outcome.CANCELLED),
 }
 MAX_CARD_ID = 64
+LAST_PAYMENT_WINDOW = timedelta(days=30)
+_OUTCOME_OF = {
+    TxState.PAID: Outcome.PAID,
+    TxState.DECLINED: Outcome.DECLINED,
+    TxState.EXPIRED: Outcome.EXPIRED,
+    TxState.CANCELLED: Outcome.CANCELLED,
+    TxState.ABANDONED: Outcome.NOT_STARTED,
+}
 
 
 def failure_notice(exc: Exception) -> Notice:
@@ -88,6 +99,7 @@ class Journey:
         store: TransactionStore,
         printer: ReceiptPrinter,
         runner: Runner,
+        worker: OutboxWorker,
         timers: Timers,
         translator: Translator,
         receipt_translator: Translator,
@@ -98,6 +110,7 @@ class Journey:
         self._store = store
         self._printer = printer
         self._runner = runner
+        self._worker = worker
         self._timers = timers
         self._translator = translator
         self._receipt_translator = receipt_translator
@@ -106,11 +119,13 @@ class Journey:
         self._warning_listeners: list[WarningListener] = []
         self._generation = 0
         self._online = True
+        self._waiting = 0
         self._screen: Screen = IdleScreen(language=translator.language)
         self._overview: HouseOverview | None = None
         self._selected_meter_id: str | None = None
         self._tx: TransactionRecord | None = None
         self._order: Order | None = None
+        self._last: LastPayment | None = None
         self._inactivity: TimerHandle | None = None
         self._payment_timers: list[TimerHandle] = []
         self._warning_left: int | None = None
@@ -157,10 +172,23 @@ class Journey:
         if isinstance(self._screen, IdleScreen):
             self._show(replace(self._screen, online=online))
 
+    def set_queue(self, status: QueueStatus) -> None:
+        """The outbox worker's count of payments still being settled; the idle screen shows it."""
+        if status.waiting == self._waiting:
+            return
+        self._waiting = status.waiting
+        if isinstance(self._screen, IdleScreen):
+            self._show(replace(self._screen, waiting=status.waiting))
+
     # ---- start and end ---------------------------------------------------------------------------------
 
+    def _idle(self, notice: Notice | None = None) -> IdleScreen:
+        return IdleScreen(
+            online=self._online, language=self._translator.language, notice=notice, waiting=self._waiting
+        )
+
     def start(self) -> None:
-        self._show(IdleScreen(online=self._online, language=self._translator.language))
+        self._show(self._idle())
 
     def finish(self, notice: Notice | None = None) -> None:
         """End the journey: forget the resident and go back to idle."""
@@ -168,7 +196,7 @@ class Journey:
             self.cancel_payment()
             return
         self._end_journey()
-        self._show(IdleScreen(online=self._online, language=self._translator.language, notice=notice))
+        self._show(self._idle(notice))
 
     def _end_journey(self) -> None:
         self._generation += 1
@@ -177,6 +205,7 @@ class Journey:
         self._selected_meter_id = None
         self._tx = None
         self._order = None
+        self._last = None
 
     def set_language(self, language: str) -> None:
         """Switch the screen's language; only offered on the idle screen."""
@@ -239,9 +268,9 @@ class Journey:
         self._end_journey()
         self._show(LoadingScreen(Loading.FINDING_HOUSE))
 
-        def work() -> HouseOverview:
+        def work() -> tuple[HouseOverview, LastPayment | None]:
             house = self._hq.identify(method, value)
-            return self._hq.overview(house.house_id)
+            return self._hq.overview(house.house_id), self._last_payment(house.house_id)
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, HqError) and exc.code in _IDENTIFY_ERRORS:
@@ -259,8 +288,18 @@ class Journey:
 
         self._runner.submit("hq", work, self._guard(self._house_found), self._guard(failed))
 
-    def _house_found(self, overview: HouseOverview) -> None:
+    def _last_payment(self, house_id: str) -> LastPayment | None:
+        """The house's last payment here, if the resident left before seeing how it ended (worker thread)."""
+        tx = self._store.last_for_house(house_id)
+        if tx is None or self._clock() - tx.created_at > LAST_PAYMENT_WINDOW:
+            return None
+        if not any(e.to_state is TxState.UNKNOWN for e in self._store.history(tx.id)):
+            return None
+        return LastPayment(_OUTCOME_OF.get(tx.state, Outcome.UNKNOWN), tx.amount_fen, tx.created_at, tx.order_no)
+
+    def _house_found(self, found: tuple[HouseOverview, LastPayment | None]) -> None:
         self.set_online(True)
+        overview, self._last = found
         self._overview = overview
         last = overview.last_recharge
         meter_ids = [m.meter_id for m in overview.meters]
@@ -285,6 +324,7 @@ class Journey:
                 forecasts={m.meter_id: forecast(m, today) for m in self._overview.meters},
                 selected_meter_id=self._selected_meter_id,
                 quick_amount_fen=self._quick_amount(),
+                last_payment=self._last,
             )
         )
 
@@ -354,6 +394,7 @@ class Journey:
                 meter_label=f"{meter.use}:{meter.number}",
                 amount_fen=amount_fen,
             )
+            sent = [m.id for m in self._store.outbox_for(tx.id) if m.kind is OutboxKind.CREATE_ORDER]
             try:
                 order = self._hq.create_order(
                     idempotency_key=tx.idempotency_key,
@@ -362,12 +403,17 @@ class Journey:
                     meter_id=meter.meter_id,
                     amount_fen=amount_fen,
                 )
-            except HqNoAnswer as exc:
-                self._store.transition(tx.id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc))
+            except (HqNoAnswer, ProtocolError) as exc:
+                # HQ may have created the order: the worker asks under the key and cancels it (no QR was shown).
+                self._store.transition(
+                    tx.id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc)[:500], sent=sent,
+                    outbox=(OutboxKind.SETTLE, {"intent": Intent.CREATE_UNKNOWN}),
+                )
+                self._worker.wake()
                 raise
-            except (HqFailure, ProtocolError) as exc:
-                reason = exc.code if isinstance(exc, HqError) else type(exc).__name__
-                self._store.transition(tx.id, TxState.ABANDONED, reason=reason, last_error=str(exc))
+            except HqFailure as exc:
+                reason = exc.code if isinstance(exc, HqError) else "hq_unreachable"
+                self._store.transition(tx.id, TxState.ABANDONED, reason=reason, last_error=str(exc)[:500], sent=sent)
                 raise
             tx = self._store.transition(
                 tx.id,
@@ -376,6 +422,7 @@ class Journey:
                 order_no=order.order_no,
                 pay_url=order.pay_url,
                 receipt_url=order.receipt_url,
+                sent=sent,
             )
             return tx, order
 
@@ -470,30 +517,48 @@ class Journey:
             self._close_order(Outcome.EXPIRED)
 
     def _close_order(self, wanted: Outcome) -> None:
-        """Cancel the order at HQ; whatever HQ says the order became is the outcome (a raced payment wins)."""
+        """Hand the order to the outbox worker to cancel; HQ's answer is the outcome (a raced payment wins)."""
         assert self._tx is not None and self._order is not None
         self._cancel_payment_timers()
-        tx, order_no = self._tx, self._order.order_no
+        tx_id = self._tx.id
+        intent = Intent.EXPIRE if wanted is Outcome.EXPIRED else Intent.CANCEL
         self._show(LoadingScreen(Loading.CANCELLING))
 
-        def work() -> Order:
+        def work() -> TransactionRecord:
             try:
-                order = self._hq.cancel_order(order_no)
-            except (HqUnreachable, HqNoAnswer) as exc:
-                self._store.transition(tx.id, TxState.UNKNOWN, reason=f"cancel_{type(exc).__name__}")
-                raise
-            if order.status is OrderStatus.CANCELLED and wanted is Outcome.EXPIRED:
-                self._store.transition(tx.id, TxState.EXPIRED, reason="countdown_ended")
-                return replace(order, status=OrderStatus.EXPIRED)
-            self._record_settlement(tx, order)
-            return order
+                return self._store.transition(
+                    tx_id, TxState.UNKNOWN, reason=f"{intent}_requested", outbox=(OutboxKind.SETTLE, {"intent": intent})
+                )
+            except InvalidTransition:
+                return self._store.get(tx_id)  # a status check recorded the payment first: that stands
 
-        def failed(exc: Exception) -> None:
-            log.warning("closing order %s failed: %s", order_no, exc)
-            self._note_reachability(exc)
+        def queued(record: TransactionRecord) -> None:
+            if record.is_terminal:
+                self._closed(record)
+                return
+            done = self._guard(self._closed)
+            self._worker.settle_now(tx_id, lambda settled: self._runner.dispatch(lambda: done(settled)))
+
+        self._runner.submit("hq", work, self._guard(queued), self._guard(self._close_failed))
+
+    def _close_failed(self, exc: Exception) -> None:
+        log.error("could not record the cancel: %s", exc)
+        self._show_result(Outcome.UNKNOWN, notice=Notice.CONNECTION_TROUBLE)
+        self._print_pending_slip()
+
+    def _closed(self, record: TransactionRecord) -> None:
+        self._tx = record
+        outcome = _OUTCOME_OF.get(record.state)
+        if outcome is None:  # HQ could not be asked now; the worker keeps trying by itself
+            self._note_reachability_of(self._worker.online)
             self._show_result(Outcome.UNKNOWN, notice=Notice.CONNECTION_TROUBLE)
-
-        self._runner.submit("hq", work, self._guard(self._settled), self._guard(failed))
+            self._print_pending_slip()
+            return
+        if self._order is not None and record.state is TxState.PAID:
+            self._order = replace(self._order, status=OrderStatus.PAID, new_balance_fen=record.new_balance_fen)
+        self._show_result(outcome)
+        if outcome is Outcome.PAID:
+            self._print_receipt()
 
     def _settled(self, order: Order) -> None:
         self._cancel_payment_timers()
@@ -534,6 +599,11 @@ class Journey:
             order=self._order,
             terminal_id=self._config.terminal.id,
         )
+        self._print(receipt, record=True)
+
+    def _print(self, receipt: Receipt, *, record: bool) -> None:
+        """Print on the printer lane and show how it went; `record` notes it as the transaction's receipt."""
+        assert self._tx is not None
         tx_id = self._tx.id
 
         def work() -> ReceiptState:
@@ -541,9 +611,11 @@ class Journey:
                 self._printer.print_receipt(receipt)
             except PrinterError as exc:
                 log.warning("receipt for %s not printed: %s", tx_id, exc)
-                self._store.set_receipt_status(tx_id, "failed")
+                if record:
+                    self._store.set_receipt_status(tx_id, "failed")
                 return ReceiptState.PAPER_OUT if exc.reason == "paper_out" else ReceiptState.FAILED
-            self._store.set_receipt_status(tx_id, "printed")
+            if record:
+                self._store.set_receipt_status(tx_id, "printed")
             return ReceiptState.PRINTED
 
         def done(state: ReceiptState) -> None:
@@ -556,10 +628,27 @@ class Journey:
             log.error("printing crashed: %s", exc)
             done(ReceiptState.FAILED)
 
+        done(ReceiptState.PRINTING)
         self._runner.submit("printer", work, self._guard(done), self._guard(failed))
+
+    def _print_pending_slip(self) -> None:
+        """A slip with the order reference, for a payment whose outcome the terminal could not learn."""
+        assert self._overview is not None and self._tx is not None
+        slip = build_pending_slip(
+            translator=self._receipt_translator,
+            overview=self._overview,
+            meter=self._overview.meter(self._tx.meter_id),
+            tx=self._tx,
+            terminal_id=self._config.terminal.id,
+        )
+        self._print(slip, record=False)
 
     def _note_reachability(self, exc: Exception) -> None:
         if isinstance(exc, HqUnreachable):
+            self.set_online(False)
+
+    def _note_reachability_of(self, online: bool) -> None:
+        if not online:
             self.set_online(False)
 
     # ---- inactivity ---------------------------------------------------------------------------------

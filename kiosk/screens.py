@@ -61,6 +61,17 @@ class IdleScreen:
     online: bool = True
     language: str = "zh_CN"
     notice: Notice | None = None
+    waiting: int = 0  # payments the terminal is still settling with HQ
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    """How this house's last payment at this terminal ended, shown when the resident could not see it end."""
+
+    outcome: Outcome
+    amount_fen: int
+    at: datetime
+    order_no: str | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class OverviewScreen:
     forecasts: Mapping[str, Forecast]
     selected_meter_id: str
     quick_amount_fen: int | None  # the last recharge's amount, offered as a one-touch repeat
+    last_payment: LastPayment | None = None
 
 
 @dataclass(frozen=True)

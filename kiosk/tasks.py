@@ -36,7 +36,7 @@ class Runner:
     """Runs blocking functions on named worker lanes and hands results back through `dispatch`."""
 
     def __init__(self, dispatch: Dispatch, lanes: tuple[str, ...] = ("hq", "store", "printer")) -> None:
-        self._dispatch = dispatch
+        self.dispatch = dispatch  # runs a callable on the GUI thread; safe from any thread
         self._pools = {
             lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kiosk-{lane}") for lane in lanes
         }
@@ -55,9 +55,9 @@ class Runner:
                 result = work()
             except Exception as exc:  # the callback decides; nothing may kill the worker
                 error = exc
-                self._dispatch(lambda: on_error(error))
+                self.dispatch(lambda: on_error(error))
                 return
-            self._dispatch(lambda: on_done(result))
+            self.dispatch(lambda: on_done(result))
 
         self._pools[lane].submit(run)
 

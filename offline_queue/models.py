@@ -26,11 +26,15 @@ class ReceiptStatus(StrEnum):
 
 
 class OutboxKind(StrEnum):
-    """The messages the outbox worker sends to HQ."""
+    """The messages written for HQ.
+
+    `create_order` is sent by the journey while the resident waits; `settle` is the outbox worker's: ask HQ what
+    became of the order (by idempotency key), cancel it if it still awaits a payment nobody will make, and record
+    the answer. Settling never repeats a request blindly, so it is safe after any crash or lost answer.
+    """
 
     CREATE_ORDER = "create_order"
-    CANCEL_ORDER = "cancel_order"
-    QUERY_STATUS = "query_status"
+    SETTLE = "settle"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -285,14 +285,16 @@ class TransactionStore:
         reason: str | None = None,
         detail: Mapping[str, Any] | None = None,
         outbox: tuple[OutboxKind | str, Mapping[str, Any]] | None = None,
+        sent: Iterable[int] = (),
         **fields: Any,
     ) -> TransactionRecord:
         """Move a transaction to `to_state`: the one place where state changes.
 
         Checks `states.check` against the stored state, sets `fields` (order_no, pay_url, receipt_url,
         new_balance_fen, last_error, attempts), appends an event with `reason` and `detail`, and, with
-        `outbox=(kind, payload)`, enqueues a message, all in one transaction. On any error nothing
-        changes. An order_no, once set, cannot be replaced by another one (one transaction, one HQ order).
+        `outbox=(kind, payload)`, enqueues a message, and marks the outbox messages `sent` as delivered, all in
+        one transaction. On any error nothing changes. An order_no, once set, cannot be replaced by another one
+        (one transaction, one HQ order).
         """
         target = TxState(to_state)
         unknown = set(fields) - set(_TRANSITION_FIELDS)
@@ -338,18 +340,38 @@ class TransactionStore:
                         attempts=0,
                     )
                 )
+            for outbox_id in sent:
+                self._mark_sent(session, outbox_id, now, tx_id)
             session.flush()
             return _record(row)
 
-    def mark_outbox_sent(self, outbox_id: int) -> OutboxMessage:
-        """Mark a message as delivered to HQ. Marking it again keeps the first time."""
+    @staticmethod
+    def _mark_sent(session: Session, outbox_id: int, now: datetime, tx_id: str | None = None) -> OutboxRow:
+        row = session.get(OutboxRow, outbox_id)
+        if row is None or (tx_id is not None and row.transaction_id != tx_id):
+            raise RecordNotFound(f"no outbox message {outbox_id}" + (f" of {tx_id}" if tx_id else ""))
+        if row.sent_at is None:
+            row.sent_at = now
+        return row
+
+    def outbox_failed(self, outbox_id: int, *, error: str, next_attempt_at: datetime | None) -> OutboxMessage:
+        """Count a failed delivery of a message: its attempts, the error, and when to try again."""
+        error = _text("error", error)
         with self._write() as session:
             row = session.get(OutboxRow, outbox_id)
             if row is None:
                 raise RecordNotFound(f"no outbox message {outbox_id}")
-            if row.sent_at is None:
-                row.sent_at = self._now()
-                session.flush()
+            row.attempts += 1
+            row.last_error = error[:500]
+            row.next_attempt_at = next_attempt_at
+            session.flush()
+            return self._message(session, row)
+
+    def mark_outbox_sent(self, outbox_id: int) -> OutboxMessage:
+        """Mark a message as delivered to HQ. Marking it again keeps the first time."""
+        with self._write() as session:
+            row = self._mark_sent(session, outbox_id, self._now())
+            session.flush()
             return self._message(session, row)
 
     def set_receipt_status(self, tx_id: str, status: ReceiptStatus | str) -> TransactionRecord:

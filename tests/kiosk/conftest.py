@@ -14,6 +14,7 @@ from hq.server import HqServer
 from kiosk.hq_client import HqClient
 from kiosk.i18n import Translator
 from kiosk.journey import Journey
+from kiosk.outbox_worker import OutboxWorker
 from kiosk.tasks import ManualLoop, Runner
 from offline_queue.store import TransactionStore
 
@@ -36,11 +37,16 @@ def make_rig(tmp_path: Path, hq_server: HqServer) -> Iterator[Callable[..., Rig]
         printer = SimulatedPrinter()
         printer.open()
         hq = HqClient(config.hq.url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
+        worker_hq = HqClient(config.hq.url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
+        worker = OutboxWorker(
+            store, worker_hq, on_status=lambda status: loop.dispatch(lambda: journey.set_queue(status))
+        )
         journey = Journey(
-            config=config, hq=hq, store=store, printer=printer, runner=runner, timers=loop,
+            config=config, hq=hq, store=store, printer=printer, runner=runner, worker=worker, timers=loop,
             translator=Translator("en"), receipt_translator=Translator("zh_CN"),
         )
-        rig = Rig(journey, loop, store, printer, hq, config, runner)
+        rig = Rig(journey, loop, store, printer, hq, config, runner, worker, worker_hq)
+        worker.start()
         journey.add_screen_listener(rig.screens.append)
         journey.add_time_warning_listener(rig.warnings.append)
         journey.start()
@@ -49,9 +55,11 @@ def make_rig(tmp_path: Path, hq_server: HqServer) -> Iterator[Callable[..., Rig]
 
     yield build
     for rig in rigs:
+        rig.worker.stop()
         rig.runner.shutdown()
         rig.printer.close()
         rig.hq.close()
+        rig.worker_hq.close()
         rig.store.close()
 
 

@@ -12,6 +12,7 @@ from devices.simulators import SimulatedPrinter
 from kiosk.config import Config, config_from_mapping
 from kiosk.hq_client import HqClient
 from kiosk.journey import Journey
+from kiosk.outbox_worker import OutboxWorker
 from kiosk.screens import Screen
 from kiosk.tasks import ManualLoop, Runner
 from offline_queue.store import TransactionStore
@@ -28,6 +29,8 @@ class Rig:
     hq: HqClient
     config: Config
     runner: Runner
+    worker: OutboxWorker
+    worker_hq: HqClient
     screens: list[Screen] = field(default_factory=list)
     warnings: list[int | None] = field(default_factory=list)
 
@@ -38,6 +41,12 @@ class Rig:
 
     def wait(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:
         self.loop.run_until(predicate, timeout)
+
+    def cut_hq(self, url: str) -> str:
+        """Point the terminal (journey and worker) at another HQ URL; returns the old one."""
+        old = self.hq.base_url
+        self.hq.base_url = self.worker_hq.base_url = url
+        return old
 
     def drain(self) -> None:
         """Let the work queued on the hq lane finish and its callbacks (and due timers) run."""

@@ -192,6 +192,9 @@ def test_cancel_and_a_payment_racing_the_cancel(make_rig: RigFactory) -> None:
     to_payment(rig)
     rig.journey.cancel_payment()
     assert rig.wait_for(ResultScreen).outcome is Outcome.CANCELLED
+    record = rig.store.last_for_house(MAIN_HOUSE.house_id)
+    assert record is not None and states(rig, record.id) == ["new", "awaiting_payment", "unknown", "cancelled"]
+    assert [m.sent_at is not None for m in rig.store.outbox_for(record.id)] == [True, True]
 
     # The phone pays while the terminal has not yet seen it; the resident presses cancel: the payment wins.
     rig = make_rig(payment={"poll_interval_s": 600})
@@ -258,13 +261,30 @@ def test_hq_lost_while_waiting_for_the_payment(make_rig: RigFactory, dead_url: s
 
 def test_hq_lost_at_the_deadline_leaves_the_outcome_unknown(make_rig: RigFactory, dead_url: str) -> None:
     rig = make_rig()
-    to_payment(rig)
-    rig.hq.base_url = dead_url
+    payment = to_payment(rig)
+    real_url = rig.cut_hq(dead_url)
     rig.journey.cancel_payment()
     result = rig.wait_for(ResultScreen)
-    assert result.outcome is Outcome.UNKNOWN and result.order_no
+    assert result.outcome is Outcome.UNKNOWN and result.order_no == payment.order_no
     record = rig.store.last_for_house(MAIN_HOUSE.house_id)
     assert record is not None and record.state is TxState.UNKNOWN  # settled by asking HQ later, never repeated
+
+    [slip] = rig.printer.wait_for_receipts(1)  # the resident takes the order reference with them
+    assert payment.order_no in slip.text and "支付确认中" in slip.text
+    rig.wait(lambda: getattr(rig.journey.screen, "receipt", None) is ReceiptState.PRINTED)
+
+    rig.journey.finish()
+    rig.wait(lambda: rig.journey.screen.waiting == 1)  # type: ignore[union-attr]
+    assert not rig.journey.screen.online  # type: ignore[union-attr]
+    rig.cut_hq(real_url)
+    rig.worker.set_online(True)  # what the connectivity monitor does when HQ answers again
+    rig.wait(lambda: rig.store.get(record.id).state is TxState.CANCELLED)
+    assert requests.get(f"{real_url}/api/v1/orders/{payment.order_no}", timeout=5).json()["status"] == "cancelled"
+
+    # The resident's next visit says how it ended.
+    rig.journey.card_inserted(MAIN_HOUSE.card_id)
+    overview = rig.wait_for(OverviewScreen)
+    assert overview.last_payment is not None and overview.last_payment.outcome is Outcome.CANCELLED
 
 
 def test_need_more_time_then_home(make_rig: RigFactory) -> None:

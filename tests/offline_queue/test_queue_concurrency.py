@@ -29,7 +29,7 @@ def test_concurrent_writers_from_four_threads(store: TransactionStore) -> None:
                     record.id,
                     TxState.PAID,
                     new_balance_fen=cycle,
-                    outbox=(OutboxKind.QUERY_STATUS, {"order_no": f"EO{worker}X{cycle}"}),
+                    outbox=(OutboxKind.SETTLE, {"order_no": f"EO{worker}X{cycle}"}),
                 )
                 store.mark_outbox_sent(store.outbox_for(record.id)[0].id)
                 store.set_receipt_status(record.id, ReceiptStatus.PRINTED)
@@ -61,5 +61,5 @@ def test_concurrent_writers_from_four_threads(store: TransactionStore) -> None:
     # Each cycle left its query_status message pending and its create_order sent.
     pending = store.pending_outbox()
     assert len(pending) == cycles
-    assert {m.kind for m in pending} == {OutboxKind.QUERY_STATUS}
+    assert {m.kind for m in pending} == {OutboxKind.SETTLE}
     assert integrity_ok(store)

@@ -35,7 +35,7 @@ while True:
         tx_id = rng.choice(open_ids)
         target = rng.choice(sorted(ALLOWED[store.get(tx_id).state]))
         record = store.transition(tx_id, target, reason="crash test",
-                                  outbox=("query_status", {"tx": tx_id}) if rng.random() < 0.5 else None)
+                                  outbox=("settle", {"tx": tx_id}) if rng.random() < 0.5 else None)
         if record.is_terminal:
             open_ids.remove(tx_id)
     print(record.id, record.state.value, flush=True)

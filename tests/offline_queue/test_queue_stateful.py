@@ -44,7 +44,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(tx_id=transactions, to_state=st.sampled_from(list(TxState)), with_message=st.booleans())
     def transition(self, tx_id: str, to_state: TxState, with_message: bool) -> None:
-        outbox = (OutboxKind.QUERY_STATUS, {"tx": tx_id}) if with_message else None
+        outbox = (OutboxKind.SETTLE, {"tx": tx_id}) if with_message else None
         current = self.states[tx_id]
         try:
             record = self.store.transition(tx_id, to_state, reason="random", outbox=outbox)

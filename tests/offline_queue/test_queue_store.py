@@ -167,7 +167,7 @@ def test_every_disallowed_transition_raises_and_changes_nothing(
             reason="should not happen",
             order_no="EO-NEVER",
             last_error="never written",
-            outbox=(OutboxKind.QUERY_STATUS, {"order_no": "EO-NEVER"}),
+            outbox=(OutboxKind.SETTLE, {"order_no": "EO-NEVER"}),
         )
 
     assert (info.value.current, info.value.target) == (source, target)
@@ -249,17 +249,17 @@ def test_outbox_message_is_written_with_the_transition(store: TransactionStore) 
         record.id,
         TxState.UNKNOWN,
         reason="cancel sent, no answer yet",
-        outbox=(OutboxKind.CANCEL_ORDER, {"order_no": "EO1"}),
+        outbox=(OutboxKind.SETTLE, {"order_no": "EO1"}),
     )
     messages = store.outbox_for(record.id)
-    assert [m.kind for m in messages] == [OutboxKind.CREATE_ORDER, OutboxKind.CANCEL_ORDER]
+    assert [m.kind for m in messages] == [OutboxKind.CREATE_ORDER, OutboxKind.SETTLE]
     assert messages[1].payload == {"order_no": "EO1"}
     assert messages[1].created_at == store.history(record.id)[-1].at == record.updated_at
 
 
 @pytest.mark.parametrize(
     "outbox",
-    [("send_sms", {}), (OutboxKind.QUERY_STATUS, {"when": datetime.now(UTC)}), ("query_status", [1])],
+    [("send_sms", {}), (OutboxKind.SETTLE, {"when": datetime.now(UTC)}), ("settle", [1])],
 )
 def test_bad_outbox_message_stops_the_transition(store: TransactionStore, outbox: Any) -> None:
     record = new_order(store)
@@ -271,13 +271,13 @@ def test_bad_outbox_message_stops_the_transition(store: TransactionStore, outbox
 
 def test_pending_outbox_is_oldest_first_and_mark_sent_removes(store: TransactionStore) -> None:
     first, second, third = (new_order(store, house_id=f"h{n}") for n in range(3))
-    store.transition(first.id, TxState.UNKNOWN, outbox=(OutboxKind.QUERY_STATUS, {"key": "k"}))
+    store.transition(first.id, TxState.UNKNOWN, outbox=(OutboxKind.SETTLE, {"key": "k"}))
     pending = store.pending_outbox()
     assert [(m.transaction_id, m.kind) for m in pending] == [
         (first.id, OutboxKind.CREATE_ORDER),
         (second.id, OutboxKind.CREATE_ORDER),
         (third.id, OutboxKind.CREATE_ORDER),
-        (first.id, OutboxKind.QUERY_STATUS),
+        (first.id, OutboxKind.SETTLE),
     ]
     sent = store.mark_outbox_sent(pending[1].id)
     _assert_utc(sent.sent_at)
