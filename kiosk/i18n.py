@@ -55,6 +55,7 @@ class Translator:
         self._lock = threading.Lock()
         self.language = DEFAULT_LANGUAGE
         self._catalog = load_catalog(DEFAULT_LANGUAGE)
+        self._locale = Locale.parse(DEFAULT_LANGUAGE)
         self.set_language(language)
 
     def set_language(self, language: str) -> None:
@@ -64,6 +65,7 @@ class Translator:
             changed = language != self.language
             self.language = language
             self._catalog = load_catalog(language)
+            self._locale = Locale.parse(language)  # parsed once: Babel would parse it on every format call
         if changed:
             for listener in list(self._listeners):
                 listener(language)
@@ -74,7 +76,7 @@ class Translator:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.language)
+        return self._locale
 
     def gettext(self, message: str) -> str:
         return self._catalog.gettext(message)
@@ -86,20 +88,20 @@ class Translator:
         """An amount for people: ¥1,234.56 (the yuan sign residents know, whatever the language)."""
         yuan = fen_to_decimal_yuan(amount_fen)
         sign = "-" if yuan < 0 else ""
-        return f"{sign}¥{format_decimal(abs(yuan), format='#,##0.00', locale=self.language)}"
+        return f"{sign}¥{format_decimal(abs(yuan), format='#,##0.00', locale=self._locale)}"
 
     def number(self, value: float, digits: int = 1) -> str:
         pattern = "#,##0" + ("." + "#" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.language)
+        return format_decimal(value, format=pattern, locale=self._locale)
 
     def datetime(self, value: dt.datetime) -> str:
-        return format_datetime(to_local(value, self.timezone), "medium", locale=self.language)
+        return format_datetime(to_local(value, self.timezone), "medium", locale=self._locale)
 
     def time(self, value: dt.datetime) -> str:
-        return format_time(to_local(value, self.timezone), "short", locale=self.language)
+        return format_time(to_local(value, self.timezone), "short", locale=self._locale)
 
     def date(self, value: dt.date) -> str:
-        return format_date(value, "long", locale=self.language)
+        return format_date(value, "long", locale=self._locale)
 
 
 _current = Translator()

@@ -16,7 +16,8 @@ from ui.qt import QApplication
 log = logging.getLogger("kiosk")
 
 
-def _run_terminal(app: QApplication, config: Config) -> tuple[Terminal, MainWindow]:
+def build_terminal_window(app: QApplication, config: Config) -> tuple[Terminal, MainWindow]:
+    """Wire a terminal to its window, start it and show the window: the start path of `run` and `demo`."""
     dispatcher = QtDispatcher()
     terminal = Terminal(config, dispatcher.dispatch, QtTimers())
     window = MainWindow(terminal.journey, config, terminal.translator)
@@ -28,7 +29,8 @@ def _run_terminal(app: QApplication, config: Config) -> tuple[Terminal, MainWind
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # force: python-escpos calls basicConfig() at import, which would silently keep INFO logs out.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     if args.command == "config-example":
         print(describe(), end="")
         return 0
@@ -46,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication(sys.argv[:1])
     if args.command == "run":
-        _terminal, _window = _run_terminal(app, config)
+        _terminal, _window = build_terminal_window(app, config)
         return app.exec()
 
     from kiosk.demo import start_demo  # the demo brings HQ along; a terminal never loads it
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         orientation=args.orientation, language=args.language, fullscreen=not args.windowed
     )
     app.aboutToQuit.connect(demo.stop)
-    terminal, _window = _run_terminal(app, demo.config)
+    terminal, _window = build_terminal_window(app, demo.config)
     from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
     from kiosk.control_api import ControlApi
 
