@@ -106,8 +106,24 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+#: The newest migration; a test keeps it equal to Alembic's head. Knowing it lets a start-up with an up-to-date
+#: database skip importing Alembic (and Mako, and Pygments): about 0.15 s of every start.
+HEAD_REVISION = "0001"
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            versions = [row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")]
+    except DBAPIError:
+        return False  # a new database: no version table yet
+    return versions == [HEAD_REVISION]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision, in one BEGIN IMMEDIATE transaction (idempotent)."""
+    if _at_head(engine):
+        return
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError

@@ -218,3 +218,14 @@ def test_closed_store_refuses_calls(store: TransactionStore) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.in_flight()
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from offline_queue.db import HEAD_REVISION, MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
