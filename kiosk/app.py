@@ -57,13 +57,18 @@ class Terminal:
     """One terminal's core: store, HQ client, devices, journey and connectivity, wired together."""
 
     def __init__(
-        self, config: Config, dispatch: Dispatch, timers: Timers, devices: Devices | None = None
+        self,
+        config: Config,
+        dispatch: Dispatch,
+        timers: Timers,
+        devices: Devices | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.config = config
         self.dispatch = dispatch
         self.store = TransactionStore.open(database_path(config))
         self.devices = devices or Devices.from_config(config)
-        self.translator = Translator(config.ui.language, config.terminal.timezone)
+        self.translator = translator or Translator(config.ui.language, config.terminal.timezone)
         use(self.translator)
         receipt_translator = Translator(config.receipt.language, config.terminal.timezone)
         hq = config.hq

@@ -139,8 +139,11 @@ class OutboxWorker:
 
     def retry(self, tx_id: str) -> TransactionRecord:
         """Staff: give a transaction that needs attention three more attempts, under the same key."""
+        # A settle message left unsent (its attempts used up) is superseded: the retry's attempts are its own.
+        spent = [m.id for m in self._store.outbox_for(tx_id) if m.kind is OutboxKind.SETTLE and m.sent_at is None]
         record = self._store.transition(
-            tx_id, TxState.UNKNOWN, reason="staff_retry", outbox=(OutboxKind.SETTLE, {"intent": Intent.STAFF_RETRY})
+            tx_id, TxState.UNKNOWN, reason="staff_retry", sent=spent,
+            outbox=(OutboxKind.SETTLE, {"intent": Intent.STAFF_RETRY}),
         )
         self.wake()
         return record
@@ -215,7 +218,8 @@ class OutboxWorker:
             self._store.mark_outbox_sent(message.id)
             return
         if tx.state is TxState.NEEDS_ATTENTION:
-            return  # waits for staff
+            self._store.mark_outbox_sent(message.id)  # stale: staff's retry writes a fresh message
+            return
         if not self._online:
             raise _Hold
         intent = str(message.payload.get("intent", Intent.RECOVER))
@@ -225,7 +229,8 @@ class OutboxWorker:
             self.set_online(False)
             raise _Hold from exc
         except HqError as exc:
-            if exc.status == 404 and exc.code == "unknown_order":
+            if exc.status == 404 and exc.code == "unknown_order" and not tx.order_no:
+                # Asked by key: the order never came to exist. (A 404 for a number HQ gave us is HQ's trouble.)
                 self._finish(tx, message, TxState.ABANDONED, reason="not_at_hq")
                 return
             self._failed(tx, message, exc, retryable=exc.retryable)
@@ -267,7 +272,7 @@ class OutboxWorker:
             self._store.outbox_failed(message.id, error=error, next_attempt_at=None)
             self._store.transition(
                 tx.id, TxState.NEEDS_ATTENTION, reason="attempts_used_up" if retryable else "refused_by_hq",
-                last_error=error[:500], attempts=attempts,
+                last_error=error[:500], attempts=attempts, sent=[message.id],  # done with: nothing left to try
             )
             log.warning("transaction %s needs attention after %d attempt(s): %s", tx.id, attempts, error)
             return

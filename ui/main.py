@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from kiosk.app import Terminal
 from kiosk.cli import parse
 from kiosk.config import Config, ConfigError, describe, load_config
+from kiosk.i18n import Translator
 from ui.bridge import QtDispatcher, QtTimers
+from ui.deferred_journey import DeferredJourney
 from ui.main_window import MainWindow
-from ui.qt import QApplication
+from ui.qt import QApplication, QEvent, QObject, QTimer
+
+if TYPE_CHECKING:
+    from kiosk.app import Terminal
 
 log = logging.getLogger("kiosk")
 
 
 def build_terminal_window(app: QApplication, config: Config) -> tuple[Terminal, MainWindow]:
-    """Wire a terminal to its window, start it and show the window: the start path of `run` and `demo`."""
+    """Wire a terminal to its window, start it and show the window, all at once (the demo's start path)."""
+    from kiosk.app import Terminal
+
     dispatcher = QtDispatcher()
     terminal = Terminal(config, dispatcher.dispatch, QtTimers())
     window = MainWindow(terminal.journey, config, terminal.translator)
@@ -25,6 +32,52 @@ def build_terminal_window(app: QApplication, config: Config) -> tuple[Terminal, 
     terminal.start()
     window.present()
     return terminal, window
+
+
+class _AfterFirstPaint(QObject):
+    """Calls `then` once, right after `watched` has painted for the first time."""
+
+    def __init__(self, watched: QObject, then: Callable[[], None]) -> None:
+        super().__init__(watched)
+        self._then: Callable[[], None] | None = then
+        watched.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, then)  # after this paint has reached the screen
+        return False
+
+
+class StartingTerminal:
+    """A terminal whose idle screen is painted before its core is built (the start path of `run`).
+
+    The core's imports, opening the store and recovering interrupted payments take most of a cold start; the
+    welcome screen shows meanwhile, and touches do nothing until `terminal` is set (`ready`).
+    """
+
+    def __init__(self, app: QApplication, config: Config, on_ready: Callable[[Terminal], None] | None = None) -> None:
+        self.config = config
+        self.terminal: Terminal | None = None
+        self._app = app
+        self._on_ready = on_ready
+        self.translator = Translator(config.ui.language, config.terminal.timezone)
+        self.journey = DeferredJourney(config.ui.language)
+        self.window = MainWindow(self.journey, config, self.translator)
+        self._watch = _AfterFirstPaint(self.window, self._build_core)
+        self.window.present()
+
+    def _build_core(self) -> None:
+        from kiosk.app import Terminal  # the heavy part of a start, deliberately after the first paint
+
+        terminal = Terminal(self.config, QtDispatcher().dispatch, QtTimers(), translator=self.translator)
+        self._app.aboutToQuit.connect(terminal.stop)
+        terminal.start()
+        self.journey.attach(terminal.journey)
+        self.terminal = terminal
+        if self._on_ready is not None:
+            self._on_ready(terminal)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication(sys.argv[:1])
     if args.command == "run":
-        _terminal, _window = build_terminal_window(app, config)
+        _starting = StartingTerminal(app, config)
         return app.exec()
 
     from kiosk.demo import start_demo  # the demo brings HQ along; a terminal never loads it

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-
 from ui.qt import QImage, QPainter, QPaintEvent, QRect, QSizePolicy, Qt, QWidget
 
 QUIET_ZONE = 4  # modules of white around the symbol, as the QR standard asks
@@ -12,6 +9,9 @@ QUIET_ZONE = 4  # modules of white around the symbol, as the QR standard asks
 
 def qr_image(data: str, quiet_zone: int = QUIET_ZONE) -> QImage:
     """The QR code of `data` as an image of one pixel per module, quiet zone included."""
+    import qrcode  # on first use: it pulls in Pillow, which the idle screen does not need at start
+    from qrcode.constants import ERROR_CORRECT_M
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=quiet_zone)
     code.add_data(data)
     code.make(fit=True)
