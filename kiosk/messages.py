@@ -53,6 +53,24 @@ _RECEIPTS = {
     ReceiptState.FAILED: N_("The receipt could not be printed. Scan the code for your electronic receipt."),
 }
 
+# The slip printed for a payment still being confirmed: it carries the order number, and there is no e-receipt.
+_SLIPS = {
+    ReceiptState.NONE: "",
+    ReceiptState.PRINTING: N_("Printing your slip…"),
+    ReceiptState.PRINTED: N_("Please take your slip. It shows your order number."),
+    ReceiptState.PAPER_OUT: N_("The printer is out of paper. Please write down your order number."),
+    ReceiptState.FAILED: N_("The slip could not be printed. Please write down your order number."),
+}
+
+_LAST_PAYMENTS = {
+    Outcome.PAID: N_("Your last payment of {amount} on {date} went through. Your meter was recharged."),
+    Outcome.UNKNOWN: N_(
+        "Your last payment of {amount} on {date} is still being confirmed. It completes by itself; "
+        "nothing is charged twice."
+    ),
+}
+_LAST_PAYMENT_NOT_THROUGH = N_("Your last payment of {amount} on {date} did not go through. Nothing was charged.")
+
 _METER_USES = {
     "lighting": N_("Lighting"),
     "air_conditioning": N_("Air conditioning"),
@@ -82,9 +100,25 @@ def outcome_detail(outcome: Outcome) -> str:
     return _(_OUTCOME_DETAILS[outcome])
 
 
-def receipt_text(state: ReceiptState) -> str:
-    text = _RECEIPTS[state]
+def receipt_text(state: ReceiptState, outcome: Outcome | None = None) -> str:
+    """The receipt's printing state; for an outcome still UNKNOWN, the pending slip's (no e-receipt there)."""
+    text = (_SLIPS if outcome is Outcome.UNKNOWN else _RECEIPTS)[state]
     return _(text) if text else ""
+
+
+def last_payment_text(outcome: Outcome, amount: str, date: str) -> str:
+    """How the house's last payment here ended, for a resident who left before seeing it end."""
+    return _(_LAST_PAYMENTS.get(outcome, _LAST_PAYMENT_NOT_THROUGH)).format(amount=amount, date=date)
+
+
+def waiting_text(count: int, *, online: bool) -> str:
+    """Payments the terminal is still settling with HQ: a calm note online, a staff cue with the offline badge."""
+    t = current()
+    if online:
+        text = t.ngettext("{n} payment being confirmed", "{n} payments being confirmed", count)
+    else:
+        text = t.ngettext("{n} payment waiting to be confirmed", "{n} payments waiting to be confirmed", count)
+    return text.format(n=count)
 
 
 def meter_use_text(use: str, number: str, translator: Translator | None = None) -> str:

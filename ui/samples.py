@@ -10,6 +10,7 @@ from kiosk.screens import (
     AmountScreen,
     HouseNumberScreen,
     IdleScreen,
+    LastPayment,
     Loading,
     LoadingScreen,
     Notice,
@@ -34,12 +35,20 @@ LAST = LastRecharge("m_l", 10000, "qr", datetime(2026, 10, 2, 8, 11, tzinfo=UTC)
 OK_FORECAST = Forecast(5.6, 14, date(2026, 12, 4), 9200, low=False, abnormal_rise=False)
 LOW_FORECAST = Forecast(4.1, 3, date(2026, 11, 23), 18700, low=True, abnormal_rise=True)
 PAID_AT = datetime(2026, 11, 22, 3, 4, 5, tzinfo=UTC)
+# 17:40 UTC on the 20th is already the 21st in Shanghai: the banner must say the 21st.
+LAST_AT = datetime(2026, 11, 20, 17, 40, tzinfo=UTC)
 
 
-def overview(meters: tuple[Meter, ...], selected: str, quick: int | None = 10000) -> OverviewScreen:
+def last_payment(outcome: Outcome) -> LastPayment:
+    return LastPayment(outcome, 5000, LAST_AT, "HQ4ZT8RM2KXW6NPA")
+
+
+def overview(
+    meters: tuple[Meter, ...], selected: str, quick: int | None = 10000, last: LastPayment | None = None
+) -> OverviewScreen:
     forecasts = {LIGHTING.meter_id: OK_FORECAST, AIRCON.meter_id: LOW_FORECAST}
     house = HouseOverview(HOUSE, "阳光花园物业服务中心", meters, ACCOUNTS, LAST)
-    return OverviewScreen(house, {m.meter_id: forecasts[m.meter_id] for m in meters}, selected, quick)
+    return OverviewScreen(house, {m.meter_id: forecasts[m.meter_id] for m in meters}, selected, quick, last)
 
 
 def result(outcome: Outcome, receipt: ReceiptState = ReceiptState.NONE, **extra: object) -> ResultScreen:
@@ -67,12 +76,19 @@ def sample_screens(now: datetime | None = None) -> dict[str, Screen]:
         "idle": IdleScreen(),
         "idle-offline": IdleScreen(online=False),
         "idle-notice": IdleScreen(notice=Notice.UNKNOWN_CARD),
+        "idle-offline-waiting": IdleScreen(online=False, waiting=3),
+        "idle-waiting": IdleScreen(waiting=1),
         "house-number": HouseNumberScreen(building="3", unit="2"),
         "house-number-notice": HouseNumberScreen("9", "9", "999", Notice.UNKNOWN_HOUSE),
         "loading": LoadingScreen(Loading.FINDING_HOUSE),
         "overview-one-meter": overview((LIGHTING,), LIGHTING.meter_id),
         "overview-two-meters": overview((LIGHTING, AIRCON), AIRCON.meter_id),
         "overview-no-quick": overview((LIGHTING,), LIGHTING.meter_id, quick=None),
+        # The two-meter overview is the tightest in landscape: the banner must fit above it.
+        "overview-last-paid": overview((LIGHTING, AIRCON), AIRCON.meter_id, last=last_payment(Outcome.PAID)),
+        "overview-last-unknown": overview((LIGHTING, AIRCON), AIRCON.meter_id, last=last_payment(Outcome.UNKNOWN)),
+        "overview-last-not-through": overview((LIGHTING, AIRCON), AIRCON.meter_id,
+                                              last=last_payment(Outcome.EXPIRED)),
         "amount": amount,
         "amount-too-small": AmountScreen(HOUSE, LIGHTING, amount.presets_fen, 1000, 200000, 500,
                                          Notice.AMOUNT_TOO_SMALL),
@@ -87,4 +103,8 @@ def sample_screens(now: datetime | None = None) -> dict[str, Screen]:
         "result-cancelled": result(Outcome.CANCELLED),
         "result-not-started": result(Outcome.NOT_STARTED, notice=Notice.HQ_UNREACHABLE),
         "result-unknown": result(Outcome.UNKNOWN),
+        "result-unknown-slip-printed": result(Outcome.UNKNOWN, ReceiptState.PRINTED,
+                                              notice=Notice.CONNECTION_TROUBLE),
+        "result-unknown-slip-paper-out": result(Outcome.UNKNOWN, ReceiptState.PAPER_OUT,
+                                                notice=Notice.CONNECTION_TROUBLE),
     }

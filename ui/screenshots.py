@@ -48,8 +48,11 @@ def _quiet(mode: object, context: object, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def render_all(out: Path, languages: tuple[str, ...] = LANGUAGES) -> list[Path]:
-    """Write every screen variant in every orientation and language; returns the files written."""
+def render_all(out: Path, languages: tuple[str, ...] = LANGUAGES, only: tuple[str, ...] = ()) -> list[Path]:
+    """Write every screen variant in every orientation and language; returns the files written.
+
+    `only` keeps the variants whose name contains one of its words (all of them when empty).
+    """
     qInstallMessageHandler(_quiet)
     if QApplication.instance() is None:
         QApplication(sys.argv[:1])
@@ -67,13 +70,16 @@ def render_all(out: Path, languages: tuple[str, ...] = LANGUAGES) -> list[Path]:
             translator.set_language(language)
             shots: dict[str, Screen] = sample_screens()
             for name, model in shots.items():
+                if only and not any(word in name for word in only):
+                    continue
                 window.show_time_warning(None)
                 window.show_screen(model)
                 written.append(_grab(window, out / f"{orientation}-{language}-{name}.png"))
-            window.show_screen(shots["overview-two-meters"])
-            window.show_time_warning(TIME_WARNING_SECONDS)
-            written.append(_grab(window, out / f"{orientation}-{language}-time-warning.png"))
-            window.show_time_warning(None)
+            if not only or any(word in "time-warning" for word in only):
+                window.show_screen(shots["overview-two-meters"])
+                window.show_time_warning(TIME_WARNING_SECONDS)
+                written.append(_grab(window, out / f"{orientation}-{language}-time-warning.png"))
+                window.show_time_warning(None)
         window.close()
         window.deleteLater()
     return written
@@ -91,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path("build/screenshots"))
     parser.add_argument("--language", choices=LANGUAGES, action="append", help="only these languages")
+    parser.add_argument("--only", action="append", default=[], metavar="WORD",
+                        help="only the variants whose name contains WORD (repeatable)")
     args = parser.parse_args(argv)
-    files = render_all(args.out, tuple(args.language) if args.language else LANGUAGES)
+    files = render_all(args.out, tuple(args.language) if args.language else LANGUAGES, tuple(args.only))
     print(f"wrote {len(files)} screenshots to {args.out}")
     return 0
 

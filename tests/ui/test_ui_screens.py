@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.screens import IdleScreen, Notice, Outcome, PaymentScreen, ReceiptState
+from kiosk.screens import IdleScreen, LastPayment, Notice, Outcome, PaymentScreen, ReceiptState
 from ui.main_window import LANDSCAPE, PORTRAIT
-from ui.qt import Qt
-from ui.samples import AIRCON, LIGHTING, overview, result, sample_screens
+from ui.qt import QApplication, QScrollArea, Qt
+from ui.samples import AIRCON, LIGHTING, last_payment, overview, result, sample_screens
 from ui.screens.amount import AmountView
 from ui.screens.house_number import HouseNumberView
 from ui.screens.idle import IdleView
@@ -37,6 +37,13 @@ def test_every_screen_renders_and_fits_the_panel(make_window, translator, orient
         assert window.current_view.model == model, name
         needed = window.minimumSizeHint()
         assert needed.width() <= panel.width() and needed.height() <= panel.height(), (name, needed)
+        for _ in range(3):  # wrapped texts settle their heights only once laid out, as in the screenshots
+            QApplication.processEvents()
+        assert window.size() == panel, (name, window.size())
+        if isinstance(window.current_view, OverviewView) and len(model.overview.meters) <= 2:  # type: ignore[union-attr]
+            # Two meters, with or without the last payment's banner, fit without scrolling (nothing clipped).
+            scroll = window.current_view.findChild(QScrollArea)
+            assert scroll.verticalScrollBar().maximum() == 0, (name, orientation, language)
     assert window.size() == panel
 
 
@@ -202,3 +209,71 @@ def test_result_printed_has_no_qr(window, journey):
     journey.emit(result(Outcome.PAID, ReceiptState.PRINTED))
     assert window.current_view.qr_panel.isHidden()
     assert "take your receipt" in window.current_view.receipt.text()
+
+
+def test_idle_counts_payments_waiting_calmly_online_and_with_the_badge_offline(window, journey):
+    journey.emit(IdleScreen(waiting=1))
+    view = window.current_view
+    assert isinstance(view, IdleView)
+    assert view.offline.isHidden() and view.waiting_note.isVisible()
+    assert view.waiting_note.text == "1 payment being confirmed"
+    assert view.waiting_note.icon.name == "clock"  # words and an icon, not colour alone
+    journey.emit(IdleScreen(online=False, waiting=3))
+    assert view.offline.isVisible() and view.waiting_note.isHidden()
+    assert view.offline.waiting.isVisible() and view.offline.waiting.text() == "3 payments waiting to be confirmed"
+    journey.emit(IdleScreen(online=False))
+    assert view.offline.isVisible() and view.offline.waiting.isHidden()
+    journey.emit(IdleScreen())
+    assert view.offline.isHidden() and view.waiting_note.isHidden()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind", "icon", "words"),
+    [
+        (Outcome.PAID, "success", "tick", "went through. Your meter was recharged."),
+        (Outcome.UNKNOWN, "info", "clock", "is still being confirmed. It completes by itself; nothing is charged"),
+        (Outcome.DECLINED, "warning", "cross", "did not go through. Nothing was charged."),
+        (Outcome.EXPIRED, "warning", "cross", "did not go through. Nothing was charged."),
+        (Outcome.CANCELLED, "warning", "cross", "did not go through. Nothing was charged."),
+        (Outcome.NOT_STARTED, "warning", "cross", "did not go through. Nothing was charged."),
+    ],
+)
+def test_overview_tells_how_the_last_payment_ended(window, journey, outcome, kind, icon, words):
+    journey.emit(overview((LIGHTING,), LIGHTING.meter_id, last=last_payment(outcome)))
+    view = window.current_view
+    assert isinstance(view, OverviewView)
+    banner = view.last_payment
+    assert banner.isVisible() and banner.kind == kind and banner.icon.name == icon
+    # 17:40 UTC on 20 November is the 21st in Shanghai; the amount in yuan.
+    assert banner.text.startswith("Your last payment of ¥50.00 on November 21, 2026 ")
+    assert words in banner.text
+
+
+def test_overview_without_a_last_payment_has_no_banner_and_idle_forgets_it(window, journey):
+    journey.emit(overview((LIGHTING,), LIGHTING.meter_id, last=last_payment(Outcome.PAID)))
+    view = window.current_view
+    journey.emit(overview((LIGHTING,), LIGHTING.meter_id))
+    assert view.last_payment.isHidden()
+    unknown = LastPayment(Outcome.UNKNOWN, 100, datetime.now(UTC), None)
+    journey.emit(overview((LIGHTING,), LIGHTING.meter_id, last=unknown))
+    assert view.last_payment.isVisible()
+    journey.emit(IdleScreen())
+    assert view.last_payment.isHidden() and view.last_payment.text == ""
+
+
+def test_result_unknown_shows_the_order_number_to_keep_and_the_slip(window, journey):
+    journey.emit(result(Outcome.UNKNOWN, ReceiptState.PRINTING, notice=Notice.CONNECTION_TROUBLE))
+    view = window.current_view
+    assert isinstance(view, ResultView)
+    assert view.order_panel.isVisible() and view.order_panel.number.text() == "EO7KQ2M4X9ZP3R8T"
+    assert view.order_panel.number.property("role") == "huge"
+    assert view.receipt.text() == "Printing your slip…"
+    assert view.notice.isVisible() and "Connection trouble" in view.notice.text
+    journey.emit(result(Outcome.UNKNOWN, ReceiptState.PRINTED, notice=Notice.CONNECTION_TROUBLE))
+    assert view.receipt.text() == "Please take your slip. It shows your order number."
+    journey.emit(result(Outcome.UNKNOWN, ReceiptState.PAPER_OUT, notice=Notice.CONNECTION_TROUBLE))
+    assert "write down your order number" in view.receipt.text()
+    assert view.qr_panel.isHidden()  # there is no electronic receipt for a slip
+    journey.emit(result(Outcome.PAID, ReceiptState.PRINTED))
+    assert view.order_panel.isHidden()
+    assert view.receipt.text() == "Please take your receipt."

@@ -1,12 +1,16 @@
-"""The welcome screen: three ways to start, the offline badge and a notice. Shows nothing of any resident."""
+"""The welcome screen: three ways to start, the offline badge and a notice. Shows nothing of any resident.
+
+Payments still being confirmed with HQ are counted, never described: with the offline badge when HQ is away (staff
+should notice), else as a small calm note at the bottom (residents should not be alarmed).
+"""
 
 from __future__ import annotations
 
 from kiosk.i18n import _
-from kiosk.messages import notice_text
+from kiosk.messages import notice_text, waiting_text
 from kiosk.screens import IdleScreen
 from ui.journey_api import JourneyApi
-from ui.qt import QBoxLayout, QFrame, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QFrame, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import ScreenView, box_direction, make_label
 from ui.theme import Theme, set_style_property
 from ui.widgets.banner import Banner, OfflineBadge
@@ -30,6 +34,26 @@ class WayTile(QFrame):
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(theme.px(theme.button_h * 2))
+
+
+class WaitingNote(QWidget):
+    """A small clock and "2 payments being confirmed": quiet, for staff walking past."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.px(12))
+        layout.addStretch(1)
+        self.icon = IconView("clock", theme.px(34), theme.palette.muted)
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.label = make_label(role="small", wrap=False)
+        layout.addWidget(self.label)
+        layout.addStretch(1)
+
+    @property
+    def text(self) -> str:
+        return self.label.text()
 
 
 class IdleView(ScreenView):
@@ -64,15 +88,25 @@ class IdleView(ScreenView):
             self.ways.addWidget(tile, 1)
         root.addLayout(self.ways, 8)
         root.addStretch(1)
+        self.waiting_note = WaitingNote(theme)
+        keep = self.waiting_note.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # the tiles do not jump when the note comes and goes
+        self.waiting_note.setSizePolicy(keep)
+        self.waiting_note.hide()
+        root.addWidget(self.waiting_note)
 
     def load(self, model: IdleScreen) -> None:
         self.offline.setVisible(not model.online)
+        self.waiting_note.setVisible(model.online and model.waiting > 0)
 
     def show_texts(self) -> None:
         model: IdleScreen = self.model
         self.welcome.setText(_("Welcome"))
         self.subtitle.setText(_("Recharge your electricity and see your fees here."))
         self.offline.retranslate()
+        waiting = waiting_text(model.waiting, online=model.online) if model.waiting > 0 else None
+        self.offline.set_waiting(None if model.online else waiting)
+        self.waiting_note.label.setText(waiting if model.online and waiting else "")
         self.notice.set_text(notice_text(model.notice) if model.notice else None)
         self.prompt.setText(_("Start in one of three ways:"))
         self.card_tile.label.setText(_("Insert or tap your resident card"))

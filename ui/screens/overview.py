@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from kiosk.clock import to_local
 from kiosk.domain import Account, Meter
 from kiosk.forecast import Forecast
 from kiosk.i18n import _, current
-from kiosk.messages import account_kind_text
-from kiosk.screens import OverviewScreen
+from kiosk.messages import account_kind_text, last_payment_text
+from kiosk.screens import LastPayment, Outcome, OverviewScreen
 from ui.journey_api import JourneyApi
 from ui.qt import (
     QBoxLayout,
@@ -24,10 +25,26 @@ from ui.qt import (
 from ui.screens.base import ScreenView, box_direction, clear_layout, make_label
 from ui.texts import house_text, meter_name, meter_number_text, money
 from ui.theme import Theme, set_style_property
+from ui.widgets.banner import NoteBanner
 from ui.widgets.buttons import BigButton
 from ui.widgets.icons import IconView
 
 ACCOUNT_ICONS = {"heating": "heating", "property": "property", "water": "water"}
+
+
+def last_payment_kind(outcome: Outcome) -> str:
+    """The banner's look: went through (success), still being confirmed (info), else did not go through."""
+    if outcome is Outcome.PAID:
+        return "success"
+    if outcome is Outcome.UNKNOWN:
+        return "info"
+    return "warning"
+
+
+def last_payment_banner_text(last: LastPayment) -> str:
+    t = current()
+    day = to_local(last.at, t.timezone).date()  # the resident's calendar day, not UTC's
+    return last_payment_text(last.outcome, money(last.amount_fen), t.date(day))
 
 
 def days_left_text(forecast: Forecast) -> str | None:
@@ -168,6 +185,7 @@ class AccountRow(QFrame):
             nothing.addWidget(IconView("tick", theme.px(32), theme.palette.success))
             nothing.addWidget(make_label(_("Nothing due"), role="success", wrap=False), 1)
             lines.addLayout(nothing)
+        lines.addStretch(1)  # beside a taller card, the lines stay at the top
         layout.addLayout(lines, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
 
@@ -181,6 +199,8 @@ class OverviewView(ScreenView):
         m = self.margins()
         root.setContentsMargins(m, theme.px(28), m, m)
         root.setSpacing(theme.px(theme.gap))
+        self.last_payment = NoteBanner(theme)
+        root.addWidget(self.last_payment)
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.setSpacing(theme.px(theme.gap * 1.5))
 
@@ -208,7 +228,7 @@ class OverviewView(ScreenView):
         fees_column.setSpacing(theme.px(16))
         self.fees_heading = make_label(role="heading")
         fees_column.addWidget(self.fees_heading)
-        self.accounts = QVBoxLayout()
+        self.accounts = QGridLayout()
         self.accounts.setSpacing(theme.px(16))
         fees_column.addLayout(self.accounts)
         fees_column.addStretch(1)
@@ -268,9 +288,22 @@ class OverviewView(ScreenView):
             card.clicked.connect(self.journey.select_meter)
             self.meters.addWidget(card, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
         self.meters_heading.setText(_("Electricity"))
+        last = model.last_payment
+        # Landscape leaves little height above the meters: the last payment's banner keeps to one line there.
+        self.last_payment.set_compact(not self.portrait)
+        if last is not None:
+            self.last_payment.set_kind(last_payment_kind(last.outcome))
+        self.last_payment.set_text(last_payment_banner_text(last) if last is not None else None)
         clear_layout(self.accounts)
-        for account in overview.accounts:
-            self.accounts.addWidget(AccountRow(self.theme, account))
+        # Portrait: fees two by two, which leaves the meters the height of a row of fees more.
+        fee_columns = 2 if self.portrait else 1
+        for column in range(2):
+            self.accounts.setColumnStretch(column, 1 if column < fee_columns else 0)
+        for i, account in enumerate(overview.accounts):
+            row = AccountRow(self.theme, account)
+            if fee_columns > 1:  # side by side, both as tall as the taller
+                row.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            self.accounts.addWidget(row, i // fee_columns, i % fee_columns)
         self.fees_heading.setText(_("Fees"))
         self.fees_panel.setVisible(bool(overview.accounts))
         self.back.setText(_("Back"))
@@ -294,3 +327,4 @@ class OverviewView(ScreenView):
     def reset(self) -> None:
         clear_layout(self.meters)
         clear_layout(self.accounts)
+        self.last_payment.set_text(None)

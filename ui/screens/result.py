@@ -1,4 +1,8 @@
-"""How the payment ended: a clear icon and title, the details, the receipt, and "Done"."""
+"""How the payment ended: a clear icon and title, the details, the receipt, and "Done".
+
+While the outcome is unknown the order number is what the resident keeps, so it gets a panel of its own, and the
+printing line speaks of the slip that carries it (there is no electronic receipt for it).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from kiosk.i18n import _, current
 from kiosk.messages import notice_text, outcome_detail, outcome_title, receipt_text
 from kiosk.screens import Outcome, ReceiptState, ResultScreen
 from ui.journey_api import JourneyApi
-from ui.qt import QBoxLayout, QGridLayout, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import ScreenView, box_direction, clear_layout, make_label
 from ui.texts import house_text, meter_name, money
-from ui.theme import Theme
+from ui.theme import Theme, set_style_property
 from ui.widgets.banner import Banner
 from ui.widgets.buttons import BigButton
 from ui.widgets.icons import IconView
@@ -24,6 +28,24 @@ def outcome_icon(theme: Theme, outcome: Outcome) -> tuple[str, str]:
     if outcome in (Outcome.EXPIRED, Outcome.UNKNOWN):
         return "clock", p.warning_edge
     return "cross", p.error_edge
+
+
+class OrderNumberPanel(QFrame):
+    """The order number, large, on a card: the reference a resident keeps while a payment is being confirmed."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        set_style_property(self, "frame", "card")
+        layout = QVBoxLayout(self)
+        pad = theme.px(20)
+        layout.setContentsMargins(pad * 2, pad, pad * 2, pad)
+        layout.setSpacing(theme.px(4))
+        self.caption = make_label(role="muted")
+        self.number = make_label(role="huge", wrap=False)
+        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.number)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
 
 
 class ResultView(ScreenView):
@@ -55,7 +77,15 @@ class ResultView(ScreenView):
         self.rows.setHorizontalSpacing(theme.px(32))
         self.rows.setVerticalSpacing(theme.px(12))
         self.rows.setColumnStretch(1, 1)
-        main.addLayout(self.rows)
+        # The facts, and beside them (below them in portrait) the order number to keep while unconfirmed.
+        self.facts = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.facts.setSpacing(theme.px(theme.gap * 2))
+        self.facts.addLayout(self.rows, 1)
+        self.facts.setAlignment(self.rows, Qt.AlignmentFlag.AlignTop)
+        self.order_panel = OrderNumberPanel(theme)
+        self.order_panel.hide()
+        self.facts.addWidget(self.order_panel, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        main.addLayout(self.facts)
         self.receipt = make_label(role="heading")
         main.addWidget(self.receipt)
         self.notice = Banner(theme, "warning")
@@ -79,7 +109,8 @@ class ResultView(ScreenView):
         self.done = BigButton(theme, icon="check", variant="primary")
         self.done.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.done.setMinimumWidth(theme.px(560))
-        self.done.clicked.connect(self.journey.finish)
+        # Not connected directly: clicked(bool) would hand finish() `False` as its notice.
+        self.done.clicked.connect(lambda: self.journey.finish())
         root.addWidget(self.done, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def load(self, model: ResultScreen) -> None:
@@ -87,6 +118,12 @@ class ResultView(ScreenView):
         self.icon.set_icon(icon, colour)
         self.qr.set_data(model.receipt_url or "")
         self.qr_panel.setVisible(bool(model.receipt_url))
+        self.order_panel.setVisible(self._order_kept(model))
+
+    @staticmethod
+    def _order_kept(model: ResultScreen) -> bool:
+        """Whether the order number is the resident's reference to keep (the outcome is not known yet)."""
+        return model.outcome is Outcome.UNKNOWN and bool(model.order_no)
 
     def header_title(self) -> str:
         model: ResultScreen = self.model
@@ -102,7 +139,7 @@ class ResultView(ScreenView):
         ]
         if model.outcome is Outcome.PAID and model.new_balance_fen is not None:
             rows.append((_("New balance"), money(model.new_balance_fen)))
-        if model.order_no:
+        if model.order_no and not self._order_kept(model):
             rows.append((_("Order number"), model.order_no))
         if model.paid_at is not None:
             rows.append((_("Time"), current().datetime(model.paid_at)))
@@ -112,7 +149,9 @@ class ResultView(ScreenView):
             value_label = make_label(value, role="heading")
             value_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
             self.rows.addWidget(value_label, i, 1)
-        self.receipt.setText(receipt_text(model.receipt))
+        self.order_panel.caption.setText(_("Order number"))
+        self.order_panel.number.setText(model.order_no or "")
+        self.receipt.setText(receipt_text(model.receipt, model.outcome))
         self.receipt.setVisible(model.receipt is not ReceiptState.NONE)
         self.notice.set_text(notice_text(model.notice) if model.notice else None)
         self.qr_caption.setText(_("Scan for your electronic receipt"))
@@ -120,6 +159,7 @@ class ResultView(ScreenView):
 
     def relayout(self) -> None:
         self.body.setDirection(box_direction(self.portrait))
+        self.facts.setDirection(box_direction(self.portrait))
         # Portrait: the details take their own height and the receipt QR the rest, right below them.
         self.body.setStretch(0, 0 if self.portrait else 3)
         self.body.setStretch(1, 1 if self.portrait else 2)
@@ -127,3 +167,4 @@ class ResultView(ScreenView):
     def reset(self) -> None:
         clear_layout(self.rows)
         self.qr.set_data("")
+        self.order_panel.number.setText("")

@@ -40,7 +40,8 @@ class TimeWarningOverlay(QWidget):
         buttons = QHBoxLayout()
         buttons.setSpacing(theme.px(theme.gap))
         self.done = BigButton(theme)
-        self.done.clicked.connect(self.journey.finish)
+        # Not connected directly: clicked(bool) would hand finish() `False` as its notice.
+        self.done.clicked.connect(lambda: self.journey.finish())
         self.more = BigButton(theme, icon="clock", variant="primary")
         self.more.clicked.connect(self.journey.more_time)
         buttons.addWidget(self.done, 2)
