@@ -19,7 +19,7 @@ from kiosk.clock import to_local, utc_now
 from kiosk.config import Config
 from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
 from kiosk.forecast import forecast
-from kiosk.hq_client import HqClient, HqError, HqFailure, HqNoAnswer, HqUnreachable
+from kiosk.hq_client import HqClient, HqError, HqNoAnswer, HqUnreachable
 from kiosk.i18n import Translator
 from kiosk.outbox_worker import Intent, OutboxWorker, QueueStatus
 from kiosk.qr_payload import Payload, PayloadKind, Rejection
@@ -403,17 +403,25 @@ class Journey:
                     meter_id=meter.meter_id,
                     amount_fen=amount_fen,
                 )
-            except (HqNoAnswer, ProtocolError) as exc:
-                # HQ may have created the order: the worker asks under the key and cancels it (no QR was shown).
+            except (HqNoAnswer, HqError, ProtocolError) as exc:
+                if isinstance(exc, HqError) and exc.status < 500:
+                    # Refused (4xx): HQ keeps that answer under the key and made no order.
+                    self._store.transition(
+                        tx.id, TxState.ABANDONED, reason=exc.code, last_error=str(exc)[:500], sent=sent
+                    )
+                    raise
+                # No answer, or a 5xx (a gateway in front of HQ can give up after HQ made the order): HQ may have
+                # created the order; the worker asks under the key and cancels it (no QR was shown).
                 self._store.transition(
                     tx.id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc)[:500], sent=sent,
                     outbox=(OutboxKind.SETTLE, {"intent": Intent.CREATE_UNKNOWN}),
                 )
                 self._worker.wake()
                 raise
-            except HqFailure as exc:
-                reason = exc.code if isinstance(exc, HqError) else "hq_unreachable"
-                self._store.transition(tx.id, TxState.ABANDONED, reason=reason, last_error=str(exc)[:500], sent=sent)
+            except HqUnreachable as exc:
+                self._store.transition(
+                    tx.id, TxState.ABANDONED, reason="hq_unreachable", last_error=str(exc)[:500], sent=sent
+                )
                 raise
             tx = self._store.transition(
                 tx.id,

@@ -94,6 +94,7 @@ class OutboxWorker:
         self._on_settled = on_settled
         self._cond = threading.Condition()
         self._urgent: deque[tuple[str, SettledListener]] = deque()
+        self._settled_urgently: set[str] = set()  # this pass: their queued message may be stale
         self._woken = False
         self._stopping = False
         self._online = True
@@ -179,12 +180,7 @@ class OutboxWorker:
         """One pass: urgent transactions first, then every due settle message. Returns how many were tried."""
         tried = 0
         try:
-            while True:
-                with self._cond:
-                    if not self._urgent:
-                        break
-                    tx_id, on_done = self._urgent.popleft()
-                tried += self._settle_urgent(tx_id, on_done)
+            tried += self._drain_urgent()
             now = self._clock()
             seen: set[str] = set()
             for message in self._store.pending_outbox():
@@ -193,13 +189,27 @@ class OutboxWorker:
                 seen.add(message.transaction_id)  # one message per transaction per pass, oldest first
                 if message.next_attempt_at is not None and message.next_attempt_at > now:
                     continue
+                tried += self._drain_urgent()  # a resident waiting on a cancel goes before the backlog
+                if message.transaction_id in self._settled_urgently:
+                    continue
                 self._settle(message)
                 tried += 1
         except _Hold:
             log.info("HQ unreachable: outbox held")
         finally:
+            self._settled_urgently.clear()
             self._publish_status()
         return tried
+
+    def _drain_urgent(self) -> int:
+        tried = 0
+        while True:
+            with self._cond:
+                if not self._urgent:
+                    return tried
+                tx_id, on_done = self._urgent.popleft()
+            self._settled_urgently.add(tx_id)
+            tried += self._settle_urgent(tx_id, on_done)
 
     def _settle_urgent(self, tx_id: str, on_done: SettledListener) -> int:
         message = next(
