@@ -96,8 +96,10 @@ class HqServer:
         if self._db_url is None:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="kiosk-hq-"))
             self._db_url = f"sqlite:///{self._tmpdir / 'hq.db'}"
-        # Binding here, before uvicorn runs, gives the port (and so the public URL) up front.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Binding here, before uvicorn runs, gives the port (and so the public URL) up front. The explicit
+        # IPPROTO_TCP matters: accepted sockets inherit it, and asyncio sets TCP_NODELAY only on sockets whose
+        # proto is IPPROTO_TCP; with proto 0, Nagle plus delayed ACKs add 40 ms to every keep-alive request.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.bind((self._host, self._port))
             sock.listen(128)
