@@ -19,7 +19,7 @@ from kiosk.clock import to_local, utc_now
 from kiosk.config import Config
 from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
 from kiosk.forecast import forecast
-from kiosk.hq_client import HqClient, HqError, HqNoAnswer, HqUnreachable
+from kiosk.hq_client import HqClient, HqError, HqFailure, HqNoAnswer, HqUnreachable
 from kiosk.i18n import Translator
 from kiosk.outbox_worker import Intent, OutboxWorker, QueueStatus
 from kiosk.qr_payload import Payload, PayloadKind, Rejection
@@ -403,25 +403,9 @@ class Journey:
                     meter_id=meter.meter_id,
                     amount_fen=amount_fen,
                 )
-            except (HqNoAnswer, HqError, ProtocolError) as exc:
-                if isinstance(exc, HqError) and exc.status < 500:
-                    # Refused (4xx): HQ keeps that answer under the key and made no order.
-                    self._store.transition(
-                        tx.id, TxState.ABANDONED, reason=exc.code, last_error=str(exc)[:500], sent=sent
-                    )
-                    raise
-                # No answer, or a 5xx (a gateway in front of HQ can give up after HQ made the order): HQ may have
-                # created the order; the worker asks under the key and cancels it (no QR was shown).
-                self._store.transition(
-                    tx.id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc)[:500], sent=sent,
-                    outbox=(OutboxKind.SETTLE, {"intent": Intent.CREATE_UNKNOWN}),
-                )
-                self._worker.wake()
-                raise
-            except HqUnreachable as exc:
-                self._store.transition(
-                    tx.id, TxState.ABANDONED, reason="hq_unreachable", last_error=str(exc)[:500], sent=sent
-                )
+            except (HqFailure, ProtocolError) as exc:
+                if record_create_failure(self._store, tx.id, exc, sent):
+                    self._worker.wake()
                 raise
             tx = self._store.transition(
                 tx.id,
@@ -717,3 +701,23 @@ class Journey:
     @property
     def current_house(self) -> HouseRef | None:
         return self._overview.house if self._overview else None
+
+
+def record_create_failure(
+    store: TransactionStore, tx_id: str, exc: HqFailure | ProtocolError, sent: list[int]
+) -> bool:
+    """Write down how a create-order request failed; True when the outcome is unknown and the worker must settle it.
+
+    Refused (a 4xx) or never delivered (HQ unreachable): HQ made no order, so the transaction is abandoned. No
+    answer, a garbled one or a 5xx (a gateway in front of HQ can give up after HQ made the order): HQ may hold the
+    order, so the worker asks under the key and cancels it, since no QR was shown.
+    """
+    if isinstance(exc, HqUnreachable) or (isinstance(exc, HqError) and exc.status < 500):
+        reason = exc.code if isinstance(exc, HqError) else "hq_unreachable"
+        store.transition(tx_id, TxState.ABANDONED, reason=reason, last_error=str(exc)[:500], sent=sent)
+        return False
+    store.transition(
+        tx_id, TxState.UNKNOWN, reason="create_no_answer", last_error=str(exc)[:500], sent=sent,
+        outbox=(OutboxKind.SETTLE, {"intent": Intent.CREATE_UNKNOWN}),
+    )
+    return True
