@@ -250,6 +250,9 @@ class OverviewView(ScreenView):
         self.action_row = actions
         self._place_actions()
         root.addLayout(actions)
+        # What the cards were last built for: coming Back from the amount screen shows the same house, and
+        # rebuilding every card then cost a visible frame or two.
+        self._built_for: tuple[object, ...] | None = None
 
     def _place_actions(self) -> None:
         """Landscape: Back, Other amount, Recharge in one row. Portrait: Recharge across, the others below."""
@@ -276,6 +279,27 @@ class OverviewView(ScreenView):
 
     def show_texts(self) -> None:
         model: OverviewScreen = self.model
+        key = (model.overview, model.forecasts, model.selected_meter_id, current().language, self.portrait)
+        if key != self._built_for:
+            self._build_cards(model)
+            self._built_for = key
+        last = model.last_payment
+        # Landscape leaves little height above the meters: the last payment's banner keeps to one line there.
+        self.last_payment.set_compact(not self.portrait)
+        if last is not None:
+            self.last_payment.set_kind(last_payment_kind(last.outcome))
+        self.last_payment.set_text(last_payment_banner_text(last) if last is not None else None)
+        self.back.setText(_("Back"))
+        self.other.setText(_("Other amount"))
+        quick = model.quick_amount_fen
+        self.quick.setVisible(quick is not None)
+        if quick is not None:
+            self.quick.setText(_("Recharge {amount} again").format(amount=money(quick)))
+        # Without a one-touch amount, "Other amount" is the way on, so it takes the primary look.
+        self.other.set_variant("secondary" if quick is not None else "primary")
+
+    def _build_cards(self, model: OverviewScreen) -> None:
+        """The meter cards and the fee rows, with their texts in the current language."""
         overview = model.overview
         clear_layout(self.meters)
         count = len(overview.meters)
@@ -288,12 +312,6 @@ class OverviewView(ScreenView):
             card.clicked.connect(self.journey.select_meter)
             self.meters.addWidget(card, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
         self.meters_heading.setText(_("Electricity"))
-        last = model.last_payment
-        # Landscape leaves little height above the meters: the last payment's banner keeps to one line there.
-        self.last_payment.set_compact(not self.portrait)
-        if last is not None:
-            self.last_payment.set_kind(last_payment_kind(last.outcome))
-        self.last_payment.set_text(last_payment_banner_text(last) if last is not None else None)
         clear_layout(self.accounts)
         # Portrait: fees two by two, which leaves the meters the height of a row of fees more.
         fee_columns = 2 if self.portrait else 1
@@ -306,14 +324,6 @@ class OverviewView(ScreenView):
             self.accounts.addWidget(row, i // fee_columns, i % fee_columns)
         self.fees_heading.setText(_("Fees"))
         self.fees_panel.setVisible(bool(overview.accounts))
-        self.back.setText(_("Back"))
-        self.other.setText(_("Other amount"))
-        quick = model.quick_amount_fen
-        self.quick.setVisible(quick is not None)
-        if quick is not None:
-            self.quick.setText(_("Recharge {amount} again").format(amount=money(quick)))
-        # Without a one-touch amount, "Other amount" is the way on, so it takes the primary look.
-        self.other.set_variant("secondary" if quick is not None else "primary")
 
     def relayout(self) -> None:
         self.body.setDirection(box_direction(self.portrait))
@@ -325,6 +335,7 @@ class OverviewView(ScreenView):
             self.show_texts()
 
     def reset(self) -> None:
+        self._built_for = None
         clear_layout(self.meters)
         clear_layout(self.accounts)
         self.last_payment.set_text(None)
