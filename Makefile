@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: demo test screenshots bench catalogs extract-messages update-catalogs config-doc system-deps clean
+.PHONY: demo test bundle screenshots bench catalogs extract-messages update-catalogs config-doc system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: system-deps $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# A one-folder PyInstaller bundle in build/dist/kiosk; tests/test_bundle.py builds one and runs its --self-test.
+bundle: system-deps $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/pyinstaller kiosk.spec
+	build/dist/kiosk/kiosk --self-test
 
 screenshots: system-deps $(STAMP)
 	$(BIN)/python -m ui.screenshots --out build/screenshots

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -80,6 +81,27 @@ class StartingTerminal:
             self._on_ready(terminal)
 
 
+def self_test(config_path: str | None, *, as_json: bool, settle_s: float) -> int:
+    """Run every check headless and print the report; 0 when the terminal can serve residents."""
+    from kiosk.self_test import CheckResult, Verdict, core_checks, exit_status, format_report
+    from ui.self_test import screen_checks
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        results = [CheckResult("configuration", Verdict.FAIL, str(exc))]
+        print(format_report(results, as_json=as_json))
+        return exit_status(results)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _app = QApplication.instance() or QApplication(sys.argv[:1])
+    results = [CheckResult("configuration", Verdict.OK, config_path or "defaults")]
+    results += core_checks(config, settle_s=settle_s)
+    results += screen_checks(config)
+    print(format_report(results, as_json=as_json))
+    return exit_status(results)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     # force: python-escpos calls basicConfig() at import, which would silently keep INFO logs out.
@@ -87,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config-example":
         print(describe(), end="")
         return 0
+    if args.command == "self-test":
+        logging.getLogger().setLevel(logging.WARNING)  # the report is the output; problems still log
+        return self_test(args.config, as_json=args.json, settle_s=args.settle)
     try:
         if args.command in ("run", "check-config"):
             config = load_config(args.config)

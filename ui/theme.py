@@ -7,7 +7,10 @@ Colour pairs used for text are listed in `TEXT_PAIRS` and kept at 7:1 contrast o
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from ui.qt import QFont, QFontDatabase, QWidget
 
@@ -72,8 +75,22 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+def bundled_fonts_dir() -> Path:
+    """Where a PyInstaller bundle keeps the fonts it ships (kiosk.spec), for a PC with no Chinese font."""
+    return Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent)) / "fonts"
+
+
+@cache
 def font_family() -> str:
-    """The first installed CJK-capable sans-serif family, else the system's default sans-serif."""
+    """The first installed CJK-capable sans-serif family, else the system's default sans-serif.
+
+    Fonts shipped with the bundle are registered first; a system font of the same family takes precedence in Qt.
+    Called once the QApplication exists; the answer does not change while the app runs.
+    """
+    folder = bundled_fonts_dir()
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.tt[cf]")) + sorted(folder.glob("*.otf")):
+            QFontDatabase.addApplicationFont(str(path))
     installed = set(QFontDatabase.families())
     for family in PREFERRED_FAMILIES:
         if family in installed:
