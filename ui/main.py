@@ -15,6 +15,7 @@ from ui.bridge import QtDispatcher, QtTimers
 from ui.deferred_journey import DeferredJourney
 from ui.main_window import MainWindow
 from ui.qt import QApplication, QEvent, QObject, QTimer
+from ui.watchdog import GuiWatchdog
 
 if TYPE_CHECKING:
     from kiosk.app import Terminal
@@ -126,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication(sys.argv[:1])
     if args.command == "run":
-        _starting = StartingTerminal(app, config)
+        watchdog = GuiWatchdog(app)
+        app.aboutToQuit.connect(watchdog.stopping)
+        _starting = StartingTerminal(app, config, on_ready=lambda _terminal: watchdog.ready())
         return app.exec()
 
     from kiosk.demo import start_demo  # the demo brings HQ along; a terminal never loads it

@@ -16,8 +16,10 @@ from kiosk.screens import (
 )
 from ui.bridge import QtDispatcher
 from ui.journey_api import JourneyApi
+from ui.lockdown import LockdownFilter
 from ui.qt import (
     QApplication,
+    QCloseEvent,
     QEvent,
     QGuiApplication,
     QInputEvent,
@@ -96,8 +98,12 @@ class MainWindow(QWidget):
         self.portrait = self._wanted_portrait(self._screen_size())
         self.window_size = self._initial_size()
         self.theme = theme or Theme().scaled(min(1.0, fit_scale(self.window_size, self.portrait)))
-        if config.ui.fullscreen:
+        # Kiosk mode (fullscreen): locked down; windowed is for development and closes as windows do.
+        self.locked_down = config.ui.fullscreen
+        self._leaving = False
+        if self.locked_down:
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint)
             self.setCursor(Qt.CursorShape.BlankCursor)  # a touchscreen: a mouse pointer would only distract
         self.theme.apply(self)
 
@@ -126,9 +132,12 @@ class MainWindow(QWidget):
         self.overlay = TimeWarningOverlay(journey, t, self)
 
         self.activity_filter = ActivityFilter(journey, self.overlay, self)
+        self.lockdown_filter = LockdownFilter(self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.activity_filter)
+            if self.locked_down:
+                app.installEventFilter(self.lockdown_filter)
         translator.add_listener(self._on_language)
         journey.add_screen_listener(self._on_screen)
         journey.add_time_warning_listener(self._on_time_warning)
@@ -143,6 +152,20 @@ class MainWindow(QWidget):
             self.showFullScreen()
         else:
             self.show()
+
+    def leave_kiosk(self) -> None:
+        """The only way out of a locked-down terminal (the maintenance menu calls it): close and quit."""
+        self._leaving = True
+        self.close()
+        QApplication.quit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed from outside (a window manager, xdotool, a stray shortcut): back to idle, never out of the app."""
+        if self.locked_down and not self._leaving:
+            event.ignore()
+            self.journey.finish()
+            return
+        super().closeEvent(event)
 
     @property
     def current_view(self) -> ScreenView:

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QBrush,
+    QCloseEvent,
     QColor,
     QCursor,
     QFont,
@@ -29,6 +30,7 @@ from PySide6.QtGui import (
     QImage,
     QInputEvent,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -37,6 +39,7 @@ from PySide6.QtGui import (
     QPixmap,
     QPolygonF,
     QResizeEvent,
+    QShortcut,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -71,6 +74,7 @@ __all__ = [
     "QBrush",
     "QButtonGroup",
     "QCheckBox",
+    "QCloseEvent",
     "QColor",
     "QComboBox",
     "QCursor",
@@ -87,6 +91,7 @@ __all__ = [
     "QImage",
     "QInputEvent",
     "QKeyEvent",
+    "QKeySequence",
     "QLabel",
     "QLayout",
     "QLineEdit",
@@ -108,6 +113,7 @@ __all__ = [
     "QRectF",
     "QResizeEvent",
     "QScrollArea",
+    "QShortcut",
     "QShowEvent",
     "QSize",
     "QSizePolicy",
