@@ -92,6 +92,12 @@ class UiSettings:
     inactivity_s: int = setting(60, "Seconds without a touch before asking 'need more time?'.", _at_least(10))
     warning_s: int = setting(20, "Seconds the 'need more time?' question waits before going home.", _at_least(20))
     result_s: int = setting(20, "Seconds a result screen stays before asking 'need more time?'.", _at_least(5))
+    panel_diagonal_in: float = setting(
+        21.5, "The touch panel's diagonal in inches (sizes in millimetres are checked against it).", _positive
+    )
+    viewing_distance_mm: int = setting(
+        500, "How far a resident's eyes are from the panel, in mm (text size as an angle of view).", _at_least(200)
+    )
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,13 @@ class QueueSettings:
     max_attempts: int = setting(3, "Attempts to settle a payment with HQ before staff must look at it.", _at_least(1))
     backoff_base_s: float = setting(1.0, "First retry waits up to this many seconds (doubling, random).", _positive)
     backoff_cap_s: float = setting(60.0, "No retry waits longer than this.", _positive)
+    retention_days: int = setting(
+        400,
+        "Days a finished transaction (final state, everything sent to HQ) stays in the live database before a daily "
+        "pass moves it, with its history, into the archive files beside it (`kiosk queue` reads both); 0 keeps "
+        "everything in the live database. Unfinished transactions are never moved.",
+        _at_least(0),
+    )
 
 
 @dataclass(frozen=True)

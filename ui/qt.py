@@ -6,6 +6,7 @@ Keeping Qt behind one module makes the binding easy to audit and to swap, and ke
 from PySide6.QtCore import (
     QEvent,
     QObject,
+    QPoint,
     QPointF,
     QRect,
     QRectF,
@@ -24,6 +25,7 @@ from PySide6.QtGui import (
     QCursor,
     QFont,
     QFontDatabase,
+    QFontMetricsF,
     QGuiApplication,
     QHideEvent,
     QIcon,
@@ -43,6 +45,7 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QBoxLayout,
     QButtonGroup,
@@ -69,6 +72,7 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
+    "QAbstractButton",
     "QApplication",
     "QBoxLayout",
     "QBrush",
@@ -81,6 +85,7 @@ __all__ = [
     "QEvent",
     "QFont",
     "QFontDatabase",
+    "QFontMetricsF",
     "QFrame",
     "QGridLayout",
     "QGroupBox",
@@ -106,6 +111,7 @@ __all__ = [
     "QPen",
     "QPixmap",
     "QPlainTextEdit",
+    "QPoint",
     "QPointF",
     "QPolygonF",
     "QPushButton",
