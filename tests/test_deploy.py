@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -80,3 +81,18 @@ def test_lockdown_refuses_bad_arguments_with_a_clear_message(args: tuple[str, ..
 def test_shell_scripts_parse() -> None:
     for script in (DEPLOY / "lockdown.sh", DEPLOY / "kiosk-session"):
         assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+
+
+def test_systemd_analyze_verify_finds_nothing_wrong_with_the_unit(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    program = tmp_path / "kiosk"  # verify checks that ExecStart's program exists and is executable
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    unit_file = tmp_path / "kiosk.service"
+    unit_file.write_text((DEPLOY / "kiosk.service").read_text().replace("/opt/kiosk/kiosk", str(program)))
+    done = subprocess.run([analyze, "verify", str(unit_file)], capture_output=True, text=True, timeout=60)
+    if "Failed to initialize manager" in done.stderr:
+        pytest.skip(f"systemd-analyze cannot run here: {done.stderr.strip()}")
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
