@@ -39,6 +39,7 @@ bundle: system-deps $(STAMP)
 
 screenshots: system-deps $(STAMP)
 	$(BIN)/python -m ui.screenshots --out build/screenshots
+	$(BIN)/python -m ui.maintenance.screenshots --out build/screenshots/maintenance
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

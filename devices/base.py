@@ -107,6 +107,7 @@ class Device(ABC):
 CardListener = Callable[[str], None]
 RemovedListener = Callable[[], None]
 ScanListener = Callable[[str], None]
+UnreadableListener = Callable[[str], None]
 
 
 class CardReader(Device):
@@ -140,12 +141,19 @@ class QrScanner(Device):
     def __init__(self) -> None:
         super().__init__()
         self._on_scan: ScanListener = lambda payload: None
+        self._on_unreadable: UnreadableListener = lambda reason: None
 
-    def set_listener(self, on_scan: ScanListener) -> None:
+    def set_listener(self, on_scan: ScanListener, on_unreadable: UnreadableListener | None = None) -> None:
+        """`on_scan(payload)` for each code read; `on_unreadable(reason)` for a code seen but not readable."""
         self._on_scan = on_scan
+        self._on_unreadable = on_unreadable or (lambda reason: None)
 
     def _scanned(self, payload: str) -> None:
         self._on_scan(payload)
+
+    def _unreadable(self, reason: str) -> None:
+        """A code came in that could not be read (too long, not text, cut short): `reason` says which."""
+        self._on_unreadable(reason)
 
 
 @dataclass(frozen=True)

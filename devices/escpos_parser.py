@@ -1,7 +1,8 @@
 """Read an ESC/POS byte stream back into a structured receipt, as a printer would print it.
 
 It understands the subset `escpos_receipt` emits (ESC @, ESC a, ESC E, ESC !, GS !, FS & / FS ., GB18030 text,
-LF, ESC d, GS ( k QR, GS V) and knows the length of most other common commands so that it can step over them.
+LF, ESC d, GS ( k QR, GS v 0 raster images, GS V) and knows the length of most other common commands so that
+it can step over them.
 Anything it cannot make sense of is skipped and noted in `warnings`; with ``strict=True`` it raises ValueError
 instead. It never raises anything else, whatever the input.
 
@@ -410,13 +411,40 @@ class QrCode:
 
 
 @dataclass(frozen=True)
+class RasterImage:
+    """A raster bit image printed with GS v 0: `rows` of `width_bytes` bytes, the top bit leftmost, 1 = black."""
+
+    width_bytes: int
+    height: int
+    data: bytes
+    align: str = "left"
+    #: Horizontal and vertical magnification (the command's double-width / double-height modes).
+    scale: tuple[int, int] = (1, 1)
+
+    @property
+    def width(self) -> int:
+        return self.width_bytes * 8
+
+    def pixel(self, x: int, y: int) -> bool:
+        """True where the dot at (x, y) is black."""
+        return bool(self.data[y * self.width_bytes + x // 8] & (0x80 >> (x % 8)))
+
+    def to_image(self) -> PILImage.Image:
+        """Black on white, at one pixel per dot (before magnification)."""
+        from PIL import Image, ImageOps
+
+        bits = Image.frombytes("1", (self.width, self.height), self.data)
+        return ImageOps.invert(bits.convert("L"))
+
+
+@dataclass(frozen=True)
 class Cut:
     """A paper cut (GS V, or the legacy ESC i / ESC m)."""
 
     partial: bool = False
 
 
-Item = TextLine | QrCode | Cut
+Item = TextLine | QrCode | RasterImage | Cut
 
 
 @dataclass(frozen=True)
@@ -441,6 +469,10 @@ class ParsedReceipt:
     @property
     def qr_payloads(self) -> list[str]:
         return [q.data for q in self.qr_codes]
+
+    @property
+    def images(self) -> tuple[RasterImage, ...]:
+        return tuple(i for i in self.items if isinstance(i, RasterImage))
 
     @property
     def cuts(self) -> int:
@@ -531,6 +563,12 @@ def parse(data: bytes, strict: bool = False) -> ParsedReceipt:
             else:
                 flush(False)
                 items.append(QrCode(qr_data, qr_size, qr_ec, style.align))
+        elif name == "raster_image":
+            flush(False)
+            mode, width = p[0], p[1] + 256 * p[2]
+            height = p[3] + 256 * p[4]
+            scale = (2 if mode in (1, 3, 49, 51) else 1, 2 if mode in (2, 3, 50, 51) else 1)
+            items.append(RasterImage(width, height, cmd.raw[8:], style.align, scale))
         elif name in ("cut", "cut_partial_legacy"):
             flush(False)
             partial = name == "cut_partial_legacy" or (bool(p) and p[0] in (1, 49, 66, 98, 104))
@@ -585,6 +623,9 @@ def render_text(parsed: ParsedReceipt, columns: int = 48) -> str:
         elif isinstance(item, QrCode):
             label = f"[QR {item.data}]"
             out.append(_aligned(label, sum(_char_cols(c) for c in label), item.align, columns))
+        elif isinstance(item, RasterImage):
+            label = f"[image {item.width * item.scale[0]}x{item.height * item.scale[1]}]"
+            out.append(_aligned(label, len(label), "center", columns))
         else:
             out.append("-- cut " + "-" * max(0, columns - 7))
     return "\n".join(out) + "\n"
@@ -715,6 +756,14 @@ def render_png(parsed: ParsedReceipt, target: str | os.PathLike[str] | IO[bytes]
             image = _qr_image(item)
             symbols.append((y + _LINE_GAP, image, item.align))
             y += image.height + 2 * _LINE_GAP
+        elif isinstance(item, RasterImage):
+            image = item.to_image()
+            if item.scale != (1, 1):
+                image = image.resize((image.width * item.scale[0], image.height * item.scale[1]))
+            # A printer drops what does not fit the paper.
+            image = image.crop((0, 0, min(image.width, width), image.height))
+            symbols.append((y, image, item.align))
+            y += image.height
         else:
             cuts.append(y + 8)
             y += 24

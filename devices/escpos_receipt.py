@@ -8,7 +8,9 @@ dots for font A). Column maths therefore counts every non-ASCII character as two
 Unicode's East Asian width says.
 
 Everything else (init, style, QR, feed and cut) uses python-escpos's own commands, so the byte stream is
-deterministic for a given Receipt and ReceiptLayout.
+deterministic for a given Receipt and ReceiptLayout. The QR is either the printer's own symbol (GS ( k) or,
+for printers without it, a raster image (GS v 0) drawn here and padded to the paper's width so that it is
+centred whatever the printer does with ESC a.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 
 from escpos.constants import FS, QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.escpos import Escpos
+from escpos.image import EscposImage
 from escpos.printer import Dummy
+from PIL import Image
 from qrcode import QRCode
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 from qrcode.exceptions import DataOverflowError
@@ -37,6 +41,11 @@ COLUMNS_80MM = 48
 COLUMNS_80MM_NARROW = 42
 COLUMNS_58MM = 32
 
+#: How the receipt's QR is printed: the printer's own QR command, or a raster image.
+QR_MODES = ("native", "image")
+#: Modules of white around a QR printed as an image (the symbol's standard quiet zone).
+QR_QUIET_ZONE = 4
+
 _QR_EC = {"L": QR_ECLEVEL_L, "M": QR_ECLEVEL_M, "Q": QR_ECLEVEL_Q, "H": QR_ECLEVEL_H}
 _QRCODE_EC = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 # Control characters in translated or server-provided text would be read by the printer as commands (a stray
@@ -53,6 +62,10 @@ class ReceiptLayout:
     qr_module_size: int = 6
     #: QR error correction level: L, M, Q or H.
     qr_error_correction: str = "M"
+    #: "native" (GS ( k, the printer draws the symbol) or "image" (GS v 0 raster, for printers without it).
+    qr_mode: str = "native"
+    #: The python-escpos printer profile the commands are written for (its cut support, for one).
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         if not 16 <= self.columns <= 96:
@@ -61,6 +74,8 @@ class ReceiptLayout:
             raise ValueError(f"qr_module_size must be between 1 and 16, not {self.qr_module_size}")
         if self.qr_error_correction not in _QR_EC:
             raise ValueError(f"qr_error_correction must be L, M, Q or H, not {self.qr_error_correction!r}")
+        if self.qr_mode not in QR_MODES:
+            raise ValueError(f"qr_mode must be one of {', '.join(QR_MODES)}, not {self.qr_mode!r}")
 
     @property
     def dots(self) -> int:
@@ -130,22 +145,54 @@ def label_value_lines(label: str, value: str, columns: int) -> list[str]:
     return lines
 
 
-def qr_module_size(data: str, layout: ReceiptLayout) -> int:
+def _qr_code(data: str, layout: ReceiptLayout, border: int, *, draw: bool) -> QRCode:
+    """The symbol for `data`: its version only, or (`draw`) its modules too, which costs a mask search."""
+    # The printer stores the payload as UTF-8 bytes, so size the symbol for byte mode as it would.
+    code: QRCode = QRCode(error_correction=_QRCODE_EC[layout.qr_error_correction], border=border)
+    try:
+        code.add_data(QRData(data.encode("utf-8"), mode=MODE_8BIT_BYTE))
+        if draw:
+            code.make(fit=True)
+        else:
+            code.version = code.best_fit()
+    except (DataOverflowError, ValueError):
+        raise ValueError(f"QR payload of {len(data.encode())} bytes is too long for a QR symbol") from None
+    return code
+
+
+def qr_module_size(data: str, layout: ReceiptLayout, quiet_zone: int = 0) -> int:
     """The QR module size to print `data` with: the layout's, or smaller so the symbol fits the paper.
 
     Raises ValueError when the payload is too long for any QR symbol.
     """
-
-    # The printer stores the payload as UTF-8 bytes, so size the symbol for byte mode as it would.
-    code = QRCode(error_correction=_QRCODE_EC[layout.qr_error_correction], border=0)
-    try:
-        code.add_data(QRData(data.encode("utf-8"), mode=MODE_8BIT_BYTE))
-        version = code.best_fit()
-    except (DataOverflowError, ValueError):
-        raise ValueError(f"QR payload of {len(data.encode())} bytes is too long for a QR symbol") from None
-    modules = 17 + 4 * version
+    version = _qr_code(data, layout, 0, draw=False).version
+    assert version is not None
+    modules = 17 + 4 * version + 2 * quiet_zone
     # At least 16 columns (192 dots) always hold the largest symbol (177 modules) at one dot per module.
     return max(1, min(layout.qr_module_size, layout.dots // modules))
+
+
+def qr_image(data: str, layout: ReceiptLayout) -> Image.Image:
+    """The QR symbol as a black-on-white image the paper's width, the symbol centred with its quiet zone."""
+    size = qr_module_size(data, layout, QR_QUIET_ZONE)
+    code = _qr_code(data, layout, QR_QUIET_ZONE, draw=True)
+    matrix = code.get_matrix()  # includes the quiet zone
+    side = len(matrix) * size
+    symbol = Image.new("1", (len(matrix), len(matrix)), 1)
+    symbol.putdata([0 if dark else 1 for row in matrix for dark in row])
+    symbol = symbol.resize((side, side), Image.Resampling.NEAREST)
+    image = Image.new("1", (layout.dots, side), 1)
+    image.paste(symbol, ((layout.dots - side) // 2, 0))
+    return image
+
+
+def raster_image(image: Image.Image) -> bytes:
+    """GS v 0 (normal density) for `image`, through python-escpos's image conversion."""
+    picture = EscposImage(image)
+    width, height = picture.width_bytes, picture.height
+    if height > 0xFFFF or width > 0xFFFF:
+        raise ValueError(f"image of {picture.width}x{height} dots is too large for GS v 0")
+    return b"\x1dv0\x00" + width.to_bytes(2, "little") + height.to_bytes(2, "little") + picture.to_raster_format()
 
 
 def _text_line(printer: Escpos, text: str) -> None:
@@ -177,7 +224,9 @@ def write_receipt(printer: Escpos, receipt: Receipt, layout: ReceiptLayout | Non
 
     if receipt.qr_data or receipt.footer:
         printer.set(align="center")
-    if receipt.qr_data:
+    if receipt.qr_data and layout.qr_mode == "image":
+        printer._raw(raster_image(qr_image(receipt.qr_data, layout)))
+    elif receipt.qr_data:
         # python-escpos cannot centre a native QR itself, but ESC a applies to the symbol.
         printer.qr(
             receipt.qr_data,
@@ -187,9 +236,9 @@ def write_receipt(printer: Escpos, receipt: Receipt, layout: ReceiptLayout | Non
         )
         # Some printers only print the symbol once the line is terminated.
         printer._raw(b"\n")
-        if receipt.qr_caption:
-            for chunk in wrap(clean_text(receipt.qr_caption), columns):
-                _text_line(printer, chunk)
+    if receipt.qr_data and receipt.qr_caption:
+        for chunk in wrap(clean_text(receipt.qr_caption), columns):
+            _text_line(printer, chunk)
     for entry in receipt.footer:
         for part in entry.splitlines() or [""]:
             for chunk in wrap(clean_text(part), columns):
@@ -203,6 +252,7 @@ def write_receipt(printer: Escpos, receipt: Receipt, layout: ReceiptLayout | Non
 
 def receipt_bytes(receipt: Receipt, layout: ReceiptLayout | None = None) -> bytes:
     """The complete ESC/POS byte stream for `receipt`."""
-    sink = Dummy()
+    layout = layout or ReceiptLayout()
+    sink = Dummy(profile=layout.profile)
     write_receipt(sink, receipt, layout)
     return sink.output

@@ -1,7 +1,9 @@
 """Build device adapters from configuration URLs.
 
-Accepted now: ``sim:`` for every device, and ``memory:`` / ``file:/path`` for printers (printers take
-``?columns=48|42|32`` and ``?qr_size=1..16``). Serial, USB and TCP transports are added to the tables below.
+Accepted now: ``sim:`` for every device (for the card reader and the scanner: the real serial adapter on a
+simulator's pty); card readers and scanners also ``serial:<port>?baud=9600`` (scanners ``&suffix=cr``);
+printers also ``tcp://host:9100``, ``serial:/dev/ttyS0?baud=19200``, ``usb:0x0416:0x5011``, ``file:/path``
+and ``memory:`` (devices/escpos_transports.py for their options).
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from devices.base import CardReader, Device, QrScanner, ReceiptPrinter
-from devices.escpos_printer import EscposPrinter, layout_from_query
+from devices.coordinator import ConnectionPolicy
+from devices.escpos_printer import EscposPrinter
+from devices.escpos_transports import parse_options
+from devices.keyboard_wedge import KeyboardCardReader, KeyboardQrScanner
+from devices.serial_card_reader import SerialCardReader
+from devices.serial_scanner import SerialQrScanner
 from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
 
 _D = TypeVar("_D", bound=Device)
@@ -20,10 +27,12 @@ _Table = Mapping[str, tuple[str, Callable[[str], _D]]]
 
 
 def _sim_printer(url: str) -> ReceiptPrinter:
+    """The TCP printer simulator on loopback and the real network adapter pointed at it."""
     parts = urlsplit(url)
     if parts.netloc or parts.path:
         raise ValueError(f"simulated printer URL {url!r} takes no path; use sim: or sim:?columns=32")
-    return SimulatedPrinter(layout_from_query(parts.query))
+    options, _ = parse_options(parts.query)
+    return SimulatedPrinter(options.layout, poll_s=options.poll_s, timeout_s=options.timeout_s)
 
 
 def _plain_sim(url: str, make: Callable[[], _D]) -> _D:
@@ -33,16 +42,32 @@ def _plain_sim(url: str, make: Callable[[], _D]) -> _D:
     return make()
 
 
-_CARD_READERS: _Table[CardReader] = {
-    "sim": ("sim:", lambda url: _plain_sim(url, SimulatedCardReader)),
-}
-_QR_SCANNERS: _Table[QrScanner] = {
-    "sim": ("sim:", lambda url: _plain_sim(url, SimulatedQrScanner)),
-}
+def _card_readers(policy: ConnectionPolicy | None) -> _Table[CardReader]:
+    """Card readers; `policy` times the connection of those that have one (serial, and the pty simulator)."""
+    return {
+        "sim": ("sim:", lambda url: _plain_sim(url, lambda: SimulatedCardReader(policy))),
+        "serial": ("serial:/dev/ttyUSB0?baud=9600", lambda url: SerialCardReader.from_url(url, policy)),
+        "keyboard": ("keyboard:[?max_gap_ms=50&min_length=6]", KeyboardCardReader.from_url),
+    }
+
+
+def _qr_scanners(policy: ConnectionPolicy | None) -> _Table[QrScanner]:
+    return {
+        "sim": ("sim:", lambda url: _plain_sim(url, lambda: SimulatedQrScanner(policy=policy))),
+        "serial": (
+            "serial:/dev/ttyACM0?baud=9600&suffix=cr|lf|crlf|tab&max_length=512",
+            lambda url: SerialQrScanner.from_url(url, policy),
+        ),
+        "keyboard": ("keyboard:[?max_gap_ms=50&min_length=6]", KeyboardQrScanner.from_url),
+    }
+# Printers also take ?columns=48&qr_size=6&qr=native|image&profile=NAME&poll_s=5&timeout_s=2 (escpos_transports).
 _PRINTERS: _Table[ReceiptPrinter] = {
     "sim": ("sim:[?columns=48]", _sim_printer),
-    "memory": ("memory:[?columns=48]", EscposPrinter.from_url),
+    "tcp": ("tcp://host[:9100]", EscposPrinter.from_url),
+    "serial": ("serial:/dev/ttyS0?baud=19200", EscposPrinter.from_url),
+    "usb": ("usb:0x0416:0x5011[?in_ep=0x82&out_ep=0x01]", EscposPrinter.from_url),
     "file": ("file:/path/to/file-or-device[?columns=48]", EscposPrinter.from_url),
+    "memory": ("memory: (unit tests)", EscposPrinter.from_url),
 }
 
 
@@ -60,16 +85,16 @@ def _make(kind: str, url: str, table: _Table[_D]) -> _D:
         raise ValueError(f"{e} (accepted {kind} forms: {accepted})") from None
 
 
-def make_card_reader(url: str) -> CardReader:
-    """A card reader for `url`: ``sim:``."""
-    return _make("card reader", url, _CARD_READERS)
+def make_card_reader(url: str, policy: ConnectionPolicy | None = None) -> CardReader:
+    """A card reader for `url`: ``sim:``, ``serial:/dev/ttyUSB0?baud=9600`` or ``keyboard:``."""
+    return _make("card reader", url, _card_readers(policy))
 
 
-def make_qr_scanner(url: str) -> QrScanner:
-    """A QR scanner for `url`: ``sim:``."""
-    return _make("QR scanner", url, _QR_SCANNERS)
+def make_qr_scanner(url: str, policy: ConnectionPolicy | None = None) -> QrScanner:
+    """A QR scanner for `url`: ``sim:``, ``serial:/dev/ttyACM0?baud=9600&suffix=crlf`` or ``keyboard:``."""
+    return _make("QR scanner", url, _qr_scanners(policy))
 
 
 def make_printer(url: str) -> ReceiptPrinter:
-    """A receipt printer for `url`: ``sim:``, ``memory:`` or ``file:/path``, options ``?columns=48&qr_size=6``."""
+    """A receipt printer for `url`: ``sim:``, ``tcp://``, ``serial:``, ``usb:``, ``file:`` or ``memory:``."""
     return _make("receipt printer", url, _PRINTERS)

@@ -1,289 +1,297 @@
 """In-process simulated devices for the demo and the tests.
 
 They behave like the real adapters where it matters to the core: events arrive on a device thread (never the
-caller's), status changes are reported, and the printer produces real ESC/POS bytes (through EscposPrinter on a
-memory transport) which are parsed back so that tests and the demo can read or draw what was printed.
+caller's) and status changes are reported. The printer is the real network adapter talking to a TCP printer
+simulator (`devices.printer_sim`), which parses the ESC/POS it receives so that tests and the demo can read or
+draw what was printed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from typing import IO
 
 from devices.base import (
-    CardReader,
     DeviceState,
     ErrorAction,
     PaperState,
-    PrinterError,
-    QrScanner,
     Receipt,
-    ReceiptPrinter,
 )
-from devices.escpos_parser import ParsedReceipt, parse, render_png, render_text
+from devices.coordinator import ConnectionPolicy, Link
+from devices.escpos_parser import ParsedReceipt
 from devices.escpos_printer import EscposPrinter
 from devices.escpos_receipt import ReceiptLayout
+from devices.escpos_status import Paper
+from devices.escpos_transports import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, ResilientNetwork
+from devices.printer_sim import PrinterSimulator, SimReceipt
+from devices.pty_sims import PtyCardReaderSim, PtyScannerSim
+from devices.serial_card_reader import SerialCardReader
+from devices.serial_scanner import DEFAULT_SUFFIX, SUFFIXES, SerialQrScanner
 
 _log = logging.getLogger(__name__)
 
 
-class _EventThread:
-    """Runs posted callables one at a time, in order, on a dedicated daemon thread."""
+OPEN_WAIT_S = 5.0  # open() of a simulated device waits this long at most for the adapter to come online
+DRAIN_S = 1.0  # close() of a simulated device waits this long at most for events already made
 
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._idle = threading.Condition()
-        self._pending = 0
+
+class SimulatedCardReader(SerialCardReader):
+    """The real serial card reader adapter, connected to a card reader simulator on a pty.
+
+    `open()` starts the simulator (`devices.pty_sims.PtyCardReaderSim`) and the adapter, and returns once the
+    adapter is online. `insert`, `remove` and `tap` act on the simulated reader, which reports them over the
+    wire; listeners run on the adapter's event thread. `unplug`, `replug` and `send_garbage` disturb the line.
+    """
+
+    def __init__(self, policy: ConnectionPolicy | None = None) -> None:
+        super().__init__(port="", policy=policy)
+        self.sim = PtyCardReaderSim(on_activity=self.coordinator.notify_activity)
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None
+    def description(self) -> str:
+        return "sim:"
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
-
-    def request_stop(self) -> threading.Thread | None:
-        """Refuse new jobs and let the thread end after the queued ones; returns the thread to join."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-        return thread
-
-    @staticmethod
-    def join(thread: threading.Thread | None, timeout: float = 5.0) -> None:
-        # A listener may close its own device: the device thread cannot wait for itself.
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def post(self, job: Callable[[], None]) -> None:
-        with self._idle:
-            self._pending += 1
-        self._queue.put(job)
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until every posted job has run; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            try:
-                job()
-            except Exception:
-                # A failing listener must not kill the device thread.
-                _log.exception("listener failed on %s", self._name)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
-
-
-class SimulatedCardReader(CardReader):
-    """A card reader driven by `insert`, `remove` and `tap`; listeners run on the reader's own thread."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._events = _EventThread("sim-card-reader")
-        self._lock = threading.Lock()
-        self._card: str | None = None
+    def _connect(self) -> Link:
+        # Nothing is sent while the port opens (opening flushes its input), so bytes sent and bytes read agree.
+        with self.sim.hold():
+            link = super()._connect()
+            self.sim.reset_written()
+        return link
 
     def open(self) -> None:
-        with self._lock:
-            self._events.start()
-        self._set_status(state=DeviceState.ONLINE, card_present=False, last_error=None)
+        self.sim.start()
+        self.port = self.sim.path
+        super().open()
+        self.coordinator.wait_for(lambda: self.status.state is DeviceState.ONLINE, OPEN_WAIT_S)
+        self.coordinator.events.wait_idle(OPEN_WAIT_S)  # "no card" from the first status reply is reported
 
     def close(self) -> None:
-        with self._lock:
-            thread = self._events.request_stop()
-            self._card = None
-        # Joined outside the lock: a listener still running may be calling insert() or remove().
-        self._events.join(thread)
-        self._set_status(state=DeviceState.OFFLINE, card_present=None)
+        """Deliver the events already made (briefly), then close the adapter and the simulator."""
+        if self.sim.running and self.status.state is DeviceState.ONLINE:
+            self.coordinator.wait_for(self._settled, DRAIN_S)
+        super().close()
+        self.sim.close()
 
     @property
     def card(self) -> str | None:
         """The card in the reader now, as the caller sees it (events may still be on their way)."""
-        with self._lock:
-            return self._card
+        return self.sim.card
 
     def insert(self, card_id: str) -> None:
         """Insert a card; a card already inserted is taken out first. Raises RuntimeError when closed."""
-        with self._lock:
-            self._require_open()
-            if self._card is not None:
-                self._events.post(self._card_removed)
-            self._card = card_id
-            self._events.post(lambda: self._card_read(card_id))
+        self._require_open()
+        self.sim.insert(card_id)
 
     def remove(self) -> None:
         """Take the card out; nothing happens when there is none."""
-        with self._lock:
-            self._require_open()
-            if self._card is not None:
-                self._card = None
-                self._events.post(self._card_removed)
+        self._require_open()
+        self.sim.remove()
 
     def tap(self, card_id: str) -> None:
         """A contactless tap: the card is read and then gone."""
-        with self._lock:
-            self._require_open()
-            if self._card is not None:
-                self._events.post(self._card_removed)
-            self._card = None
-            self._events.post(lambda: self._card_read(card_id))
-            self._events.post(self._card_removed)
+        self._require_open()
+        self.sim.tap(card_id)
+
+    def unplug(self) -> None:
+        """Pull the reader's cable: the port disappears and the adapter goes NO_DEVICE until `replug`."""
+        self._require_open()
+        self.sim.unplug()
+
+    def replug(self) -> None:
+        self._require_open()
+        self.sim.replug()
+
+    def send_garbage(self, data: bytes) -> None:
+        """Line noise on the reader's port."""
+        self._require_open()
+        self.sim.send_garbage(data)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until every event so far has been delivered; False on timeout."""
-        return self._events.wait_idle(timeout)
+        """Wait until every card event so far has been delivered to the listeners; False on timeout."""
+        deadline = time.monotonic() + timeout
+        if not self.coordinator.wait_for(self._settled, timeout):
+            return False
+        return self.coordinator.events.wait_idle(max(0.0, deadline - time.monotonic()))
+
+    def _settled(self) -> bool:
+        sim = self.sim
+        return sim.idle and (not sim.plugged or self.session.bytes_in >= sim.written) and not self.session.in_flight
 
     def _require_open(self) -> None:
-        if not self._events.running:
+        if not self.sim.running or not self.coordinator.running:
             raise RuntimeError("the simulated card reader is not open")
 
 
-class SimulatedQrScanner(QrScanner):
-    """A QR scanner driven by `scan`; the listener runs on the scanner's own thread."""
+class SimulatedQrScanner(SerialQrScanner):
+    """The real serial QR scanner adapter, connected to a scanner simulator on a pty.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._events = _EventThread("sim-qr-scanner")
-        self._lock = threading.Lock()
+    `scan(payload)` sends the payload and the suffix over the wire; `unplug`, `replug` and `send_garbage`
+    disturb the line. Listeners run on the adapter's event thread.
+    """
+
+    def __init__(self, suffix: bytes = SUFFIXES[DEFAULT_SUFFIX], policy: ConnectionPolicy | None = None) -> None:
+        super().__init__(port="", suffix=suffix, policy=policy)
+        self.sim = PtyScannerSim(suffix, on_activity=self.coordinator.notify_activity)
+
+    @property
+    def description(self) -> str:
+        return "sim:"
+
+    def _connect(self) -> Link:
+        # Nothing is sent while the port opens (opening flushes its input), so bytes sent and bytes read agree.
+        with self.sim.hold():
+            link = super()._connect()
+            self.sim.reset_written()
+        return link
 
     def open(self) -> None:
-        with self._lock:
-            self._events.start()
-        self._set_status(state=DeviceState.ONLINE, last_error=None)
+        self.sim.start()
+        self.port = self.sim.path
+        super().open()
+        self.coordinator.wait_for(lambda: self.status.state is DeviceState.ONLINE, OPEN_WAIT_S)
 
     def close(self) -> None:
-        with self._lock:
-            thread = self._events.request_stop()
-        self._events.join(thread)
-        self._set_status(state=DeviceState.OFFLINE)
+        if self.sim.running and self.status.state is DeviceState.ONLINE:
+            self.coordinator.wait_for(self._settled, DRAIN_S)
+        super().close()
+        self.sim.close()
 
     def scan(self, payload: str) -> None:
         """Present a code to the scanner. Raises RuntimeError when closed."""
-        with self._lock:
-            if not self._events.running:
-                raise RuntimeError("the simulated QR scanner is not open")
-            self._events.post(lambda: self._scanned(payload))
+        self._require_open()
+        self.sim.scan(payload)
+
+    def unplug(self) -> None:
+        self._require_open()
+        self.sim.unplug()
+
+    def replug(self) -> None:
+        self._require_open()
+        self.sim.replug()
+
+    def send_garbage(self, data: bytes) -> None:
+        self._require_open()
+        self.sim.send_garbage(data)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until every scan so far has been delivered; False on timeout."""
-        return self._events.wait_idle(timeout)
+        """Wait until every scan so far has been delivered (or reported unreadable); False on timeout."""
+        deadline = time.monotonic() + timeout
+        if not self.coordinator.wait_for(self._settled, timeout):
+            return False
+        return self.coordinator.events.wait_idle(max(0.0, deadline - time.monotonic()))
+
+    def _settled(self) -> bool:
+        sim = self.sim
+        return sim.idle and (not sim.plugged or self.session.bytes_in >= sim.written) and not self.session.in_flight
+
+    def _require_open(self) -> None:
+        if not self.sim.running or not self.coordinator.running:
+            raise RuntimeError("the simulated QR scanner is not open")
 
 
 @dataclass(frozen=True)
 class PrintedReceipt:
-    """One receipt the simulated printer printed: what it was asked, what it sent, what that reads as."""
+    """One receipt the simulated printer printed: what it was asked (None if not through this adapter), the bytes
+    that reached the printer, and what they read as."""
 
-    receipt: Receipt
+    receipt: Receipt | None
     data: bytes
     parsed: ParsedReceipt
     text: str
 
 
-class SimulatedPrinter(ReceiptPrinter):
-    """A receipt printer with a settable paper supply and an offline switch, keeping what it printed."""
+class SimulatedPrinter(EscposPrinter):
+    """The real network adapter (EscposPrinter over python-escpos's Network) and a TCP printer simulator for it.
 
-    def __init__(self, layout: ReceiptLayout | None = None) -> None:
-        super().__init__()
-        self._sink = EscposPrinter.memory(layout)
-        self._paper = PaperState.OK
-        self._offline = False
-        self._opened = False
-        self._printed: list[PrintedReceipt] = []
-        # One lock for the printer state and the printed list; the condition wakes `wait_for_receipts`.
-        self._changed = threading.Condition()
+    `open()` starts the simulator (`devices.printer_sim`) on a free loopback port and connects to it; every
+    receipt goes over the wire as ESC/POS and every status comes back as DLE EOT answers. The controls
+    (`set_paper`, `set_offline`, `set_cover_open`, `drop_connection`, `fail_after`) change the simulated
+    printer and then ask it for its status, so `status` reflects them when they return (`wait=False` leaves
+    that to the status thread, for callers that must not wait).
+    """
 
-    @property
-    def layout(self) -> ReceiptLayout:
-        return self._sink.layout
+    def __init__(self, layout: ReceiptLayout | None = None, *, poll_s: float = DEFAULT_POLL_S,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        layout = layout or ReceiptLayout()
+        self.simulator = PrinterSimulator(columns=layout.columns)
+        simulator, profile = self.simulator, layout.profile
+        super().__init__(
+            lambda: ResilientNetwork(simulator.host, simulator.port, timeout=timeout_s, profile=profile),
+            layout=layout,
+            can_query_status=True,
+            description="sim:",
+            local=False,
+            missing=(DeviceState.OFFLINE, ErrorAction.RESET),
+            poll_s=poll_s,
+        )
+        self._sent: dict[bytes, Receipt] = {}
+        self._sent_lock = threading.Lock()
 
     def open(self) -> None:
-        with self._changed:
-            self._opened = True
-            self._sink.open()
-            self._report_locked()
+        self.simulator.start()
+        super().open()
 
     def close(self) -> None:
-        with self._changed:
-            self._opened = False
-            self._sink.close()
-            self._set_status(state=DeviceState.OFFLINE, action=ErrorAction.NONE)
+        super().close()
+        self.simulator.close()
 
-    def set_paper(self, paper: PaperState) -> None:
-        """Change the paper supply (OK, LOW or OUT); reported at once, as a printer's status-back would."""
-        if paper is PaperState.UNKNOWN:
+    def _sending(self, receipt: Receipt, data: bytes) -> None:
+        # Remembered before sending, so that `printed` pairs the simulator's receipt with this one at once.
+        with self._sent_lock:
+            self._sent.setdefault(data, receipt)
+
+    # ---- controls ---------------------------------------------------------------------------------------
+
+    def set_paper(self, paper: PaperState, *, wait: bool = True) -> None:
+        """Change the paper supply (OK, LOW or OUT)."""
+        if paper is PaperState.UNKNOWN or paper is None:
             raise ValueError("a simulated printer always knows its paper")
-        with self._changed:
-            self._paper = paper
-            self._report_locked()
+        self.simulator.set_paper(Paper(PaperState(paper).value))
+        self.check_now(wait)
 
-    def set_offline(self, offline: bool) -> None:
-        """Unplug (True) or reconnect (False) the printer."""
-        with self._changed:
-            self._offline = offline
-            self._report_locked()
+    def set_offline(self, offline: bool, *, wait: bool = True) -> None:
+        """Unplug (True: connections dropped and refused) or plug the printer back in (False)."""
+        self.simulator.set_offline(offline)
+        self.check_now(wait)
 
-    def paper_state(self) -> PaperState:
-        with self._changed:
-            return PaperState.UNKNOWN if self._offline or not self._opened else self._paper
+    def set_cover_open(self, cover_open: bool, *, wait: bool = True) -> None:
+        self.simulator.set_cover_open(cover_open)
+        self.check_now(wait)
 
-    def print_receipt(self, receipt: Receipt) -> None:
-        with self._changed:
-            if not self._opened or self._offline:
-                self._report_locked()
-                raise PrinterError("offline", "simulated printer is offline")
-            if self._paper is PaperState.OUT:
-                self._report_locked()
-                raise PrinterError("paper_out")
-            # The same path as a real printer: EscposPrinter lays out the receipt and writes the bytes.
-            self._sink.print_receipt(receipt)
-            data = self._sink.take_output()
-            parsed = parse(data)
-            self._printed.append(PrintedReceipt(receipt, data, parsed, render_text(parsed, self.layout.columns)))
-            self._changed.notify_all()
+    def drop_connection(self, *, wait: bool = True) -> None:
+        """Close the connection from the printer's side; the adapter notices and reconnects."""
+        self.simulator.drop_connection()
+        self.check_now(wait)
+
+    def fail_after(self, count: int, fault: str) -> None:
+        """`fault` (paper_out, cover_open, drop, offline) strikes after `count` more bytes of print data."""
+        self.simulator.fail_after(count, fault)
+
+    # ---- what it printed --------------------------------------------------------------------------------
+
+    def _printed(self, records: list[SimReceipt]) -> list[PrintedReceipt]:
+        with self._sent_lock:
+            sent = dict(self._sent)
+        return [PrintedReceipt(sent.get(r.data), r.data, r.parsed, r.text) for r in records]
 
     @property
     def printed(self) -> list[PrintedReceipt]:
-        """A copy of everything printed so far, oldest first."""
-        with self._changed:
-            return list(self._printed)
+        """Every receipt printed whole, oldest first."""
+        return self._printed(self.simulator.receipts)
+
+    @property
+    def spoiled(self) -> list[PrintedReceipt]:
+        """Receipts a fault interrupted: the part that printed before it."""
+        return self._printed(self.simulator.spoiled)
 
     def wait_for_receipts(self, count: int, timeout: float = 5.0) -> list[PrintedReceipt]:
         """Wait until at least `count` receipts have been printed; raises TimeoutError otherwise."""
-        with self._changed:
-            if not self._changed.wait_for(lambda: len(self._printed) >= count, timeout):
-                raise TimeoutError(f"{len(self._printed)} of {count} receipts printed after {timeout} s")
-            return list(self._printed)
+        return self._printed(self.simulator.wait_for_receipts(count, timeout))
 
     def receipt_png(self, index: int, path: str | os.PathLike[str] | IO[bytes]) -> None:
         """Draw printed receipt `index` (negative counts from the end) as a PNG."""
-        render_png(self.printed[index].parsed, path, self.layout.columns)
-
-    def _report_locked(self) -> None:
-        if not self._opened:
-            self._set_status(state=DeviceState.OFFLINE, action=ErrorAction.NONE)
-        elif self._offline:
-            self._set_status(
-                state=DeviceState.OFFLINE, paper=PaperState.UNKNOWN, last_error="offline", action=ErrorAction.RESET
-            )
-        elif self._paper is PaperState.OUT:
-            self._set_status(
-                state=DeviceState.ONLINE, paper=PaperState.OUT, last_error="paper_out", action=ErrorAction.MAINTENANCE
-            )
-        else:
-            self._set_status(state=DeviceState.ONLINE, paper=self._paper, last_error=None, action=ErrorAction.NONE)
+        self.simulator.receipt_png(index, path)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hq import houses, orders
+from hq import code_payments, houses, orders
 from hq.context import HqContext, request_context
 from hq.db import read_session
 from hq.errors import HqError
@@ -23,12 +23,21 @@ from hq.schemas import (
     OrderIn,
     OrderOut,
     OverviewOut,
+    PaymentCodeIn,
 )
 
 router = APIRouter(prefix="/api/v1")
 
 Ctx = Annotated[HqContext, Depends(request_context)]
 OrderNo = Annotated[str, Path(pattern=ORDER_NO_PATTERN, description="16 uppercase letters and digits")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Client-generated key, 16 to 64 characters [A-Za-z0-9_-]; "
+        "missing or malformed answers 400 idempotency_key_missing.",
+    ),
+]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -71,31 +80,28 @@ def overview(house_id: Annotated[str, Path(pattern=ID_PATTERN)], ctx: Ctx) -> Ov
         },
     },
 )
-def create_order(
-    body: OrderIn,
-    request: Request,
-    ctx: Ctx,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Client-generated key, 16 to 64 characters [A-Za-z0-9_-]; "
-            "missing or malformed answers 400 idempotency_key_missing.",
-        ),
-    ] = None,
-) -> JSONResponse:
+def create_order(body: OrderIn, request: Request, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Create a recharge order (idempotent under the Idempotency-Key header).
 
     Errors: 400 idempotency_key_missing; 404 unknown_house, unknown_meter; 422 amount_out_of_range,
     idempotency_key_reused, invalid_request.
     """
+    key = _checked_key(idempotency_key)
+    status, payload, replayed = orders.create_order(ctx, key, body, ctx.base_url(request))
+    return _answer(status, payload, replayed)
+
+
+def _checked_key(idempotency_key: str | None) -> str:
     if idempotency_key is None or not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
         raise HqError(
             400,
             "idempotency_key_missing",
             "Header Idempotency-Key must hold 16 to 64 characters from A-Z a-z 0-9 _ -.",
         )
-    status, payload, replayed = orders.create_order(ctx, idempotency_key, body, ctx.base_url(request))
+    return idempotency_key
+
+
+def _answer(status: int, payload: dict[str, Any], replayed: bool) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(payload, status_code=status, headers=headers)
 
@@ -124,3 +130,28 @@ def cancel_order(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
     base_url = ctx.base_url(request)
     order = orders.cancel_order(ctx, order_no, base_url)
     return orders.order_out(order, ctx.now(), base_url)
+
+
+@router.post(
+    "/orders/{order_no}/payment-code",
+    response_model=OrderOut,
+    responses={
+        **_errors(400, 404, 409, 422),
+        200: {
+            "description": "The order after the wallet's answer: paid, declined, or confirming while the payer "
+            "confirms on the phone; or the stored first answer to this key (then with header "
+            "Idempotent-Replayed: true)."
+        },
+    },
+)
+def pay_with_code(
+    order_no: OrderNo, body: PaymentCodeIn, request: Request, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Pay an order awaiting payment with the payment code of the payer's wallet (idempotent, like creating).
+
+    Errors: 400 idempotency_key_missing; 404 unknown_order; 409 order_not_awaiting_payment (with error.order);
+    422 invalid_payment_code, idempotency_key_reused, invalid_request.
+    """
+    key = _checked_key(idempotency_key)
+    status, payload, replayed = code_payments.submit_payment_code(ctx, order_no, key, body, ctx.base_url(request))
+    return _answer(status, payload, replayed)

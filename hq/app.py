@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from hq import api, receipts, sandbox
+from hq import api, dashboard, heartbeat, metrics, receipts, sandbox
 from hq.clock import Clock, utc_now
 from hq.context import HqContext
 from hq.db import create_engine_for, make_session_factory
 from hq.errors import install_error_handlers
+from hq.fleet_context import FleetContext
 from hq.models import Base
+from hq.payment_codes import DEFAULT_CONFIRM_DELAY
+from hq.secret_box import SecretBox
+from hq.terminal_auth import terminal_auth
 
 DEFAULT_ORDER_TTL = timedelta(minutes=10)
 
@@ -22,17 +26,29 @@ def create_app(
     clock: Clock | None = None,
     *,
     order_ttl: timedelta = DEFAULT_ORDER_TTL,
+    confirm_delay: timedelta = DEFAULT_CONFIRM_DELAY,
     create_tables: bool = True,
+    require_signatures: bool = False,
+    secret_box: SecretBox | None = None,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The HQ app on database ``db_url`` (any SQLAlchemy URL).
 
     ``public_url`` is the base of ``pay_url`` and ``receipt_url`` (default: the address each request used);
-    ``clock`` returns aware UTC (default: the system clock); orders expire ``order_ttl`` after creation.
+    ``clock`` returns aware UTC (default: the system clock); orders expire ``order_ttl`` after creation; a payer
+    asked to confirm a payment code who does nothing is decided for by the sandbox after ``confirm_delay``.
     Tables are created if missing unless ``create_tables`` is false. The engine is in
     ``hq.context.hq_context(app).engine``; dispose of it when done.
+
+    Terminals sign their requests (docs/api.md "Signed requests"): with ``require_signatures`` an unsigned
+    /api/v1 request is refused, else served as before (a signed one is always checked). ``secret_box`` holds
+    the master key that encrypts terminal secrets and signs operator sessions (default: a random one, for
+    tests); ``metrics_token``, if given, is the bearer token /metrics asks for.
     """
     if order_ttl <= timedelta(0):
         raise ValueError("order_ttl must be positive")
+    if confirm_delay <= timedelta(0):
+        raise ValueError("confirm_delay must be positive")
     engine = create_engine_for(db_url)
     if create_tables:
         Base.metadata.create_all(engine)
@@ -48,9 +64,16 @@ def create_app(
         clock=clock or utc_now,
         public_url=public_url.rstrip("/") if public_url else None,
         order_ttl=order_ttl,
+        confirm_delay=confirm_delay,
+    )
+    app.state.fleet = FleetContext(
+        box=secret_box or SecretBox.ephemeral(), require_signatures=require_signatures, metrics_token=metrics_token
     )
     install_error_handlers(app)
-    app.include_router(api.router)
+    app.include_router(api.router, dependencies=[Depends(terminal_auth)])
+    app.include_router(heartbeat.router)
+    app.include_router(dashboard.router)
+    app.include_router(metrics.router)
     app.include_router(sandbox.router)
     app.include_router(receipts.router)
     return app

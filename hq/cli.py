@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from hq import fleet_cli
 from hq.clock import utc_now
 from hq.db import DEFAULT_DB_URL, DatabaseUrlError, create_engine_for, redact_url
 from hq.models import Base
+from hq.payment_codes import DEFAULT_CONFIRM_DELAY
+from hq.secret_box import MasterKeyError
 from hq.seed import DEMO_BILLS, DEMO_CARDS, DEMO_HOUSE_CODES, LOW_BALANCE_HOUSE, MAIN_HOUSE, NEW_HOUSE, seed_demo
 
 
@@ -29,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
         help="base URL phones and receipts reach this server at, e.g. http://192.168.1.20:8800 "
         "(default: the address each request used)",
     )
+    serve.add_argument(
+        "--confirm-delay", type=float, default=DEFAULT_CONFIRM_DELAY.total_seconds(), metavar="SECONDS",
+        help="seconds the sandbox wallet waits for a payer asked to confirm a payment code before it decides "
+        f"by itself (default {DEFAULT_CONFIRM_DELAY.total_seconds():g})",
+    )
+
+    fleet_cli.add_serve_options(serve)
+    fleet_cli.add_commands(sub, DEFAULT_DB_URL, db_help)
 
     seed = sub.add_parser("seed-demo", help="create the tables and the demo community 阳光花园")
     seed.add_argument("--db", default=DEFAULT_DB_URL, help=db_help)
@@ -82,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_demo(args.all)
         elif args.command == "serve":
             return _serve(args)
+        elif args.command in ("terminals", "operators"):
+            return fleet_cli.run(args)
     except DatabaseUrlError as exc:
         print(f"kiosk-hq: error: {exc}", file=sys.stderr)
         return 2
@@ -104,9 +118,19 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"kiosk-hq: error: --public-url must start with http:// or https://: {args.public_url!r}",
               file=sys.stderr)
         return 2
-    app = create_app(args.db, args.public_url)
-    print(f"HQ API on http://{args.host}:{args.port}/api/v1 (docs at /docs), database {redact_url(args.db)}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if not args.confirm_delay > 0:
+        print(f"kiosk-hq: error: --confirm-delay must be positive, not {args.confirm_delay}", file=sys.stderr)
+        return 2
+    try:
+        trust, tls = fleet_cli.serve_options(args)
+    except (MasterKeyError, OSError) as exc:
+        print(f"kiosk-hq: error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(args.db, args.public_url, confirm_delay=timedelta(seconds=args.confirm_delay), **trust)  # type: ignore[arg-type]
+    scheme = "https" if tls else "http"
+    print(f"HQ API on {scheme}://{args.host}:{args.port}/api/v1 (docs at /docs), fleet dashboard at /fleet, "
+          f"database {redact_url(args.db)}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **tls)  # type: ignore[arg-type]
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Per-app state shared by the routes: database, clock, public URL and order lifetime."""
+"""Per-app state shared by the routes: database, clock, public URL, order lifetime and the sandbox's delays."""
 
 from __future__ import annotations
 
@@ -10,17 +10,23 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hq.clock import Clock, as_utc
+from hq.payment_codes import DEFAULT_CONFIRM_DELAY
 
 
 @dataclass
 class HqContext:
-    """What one HQ app instance runs on; stored in ``app.state.hq``."""
+    """What one HQ app instance runs on; stored in ``app.state.hq``.
+
+    ``confirm_delay`` is how long the sandbox wallet waits for a payer asked to confirm a payment code on the
+    phone before it decides by itself (hq.payment_codes).
+    """
 
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
     public_url: str | None
     order_ttl: timedelta
+    confirm_delay: timedelta = DEFAULT_CONFIRM_DELAY
 
     def now(self) -> datetime:
         """The clock's time as aware UTC, in whole seconds (the API's precision)."""
@@ -41,6 +47,6 @@ def hq_context(app: FastAPI) -> HqContext:
     return ctx
 
 
-def request_context(request: Request) -> HqContext:
+async def request_context(request: Request) -> HqContext:
     """FastAPI dependency: the context of the app serving ``request``."""
     return hq_context(request.app)

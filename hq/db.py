@@ -16,6 +16,8 @@ from sqlalchemy.types import TypeDecorator
 
 DEFAULT_DB_URL = "sqlite:///hq.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE = 40
+POOL_OVERFLOW = 10
 
 # Session execution option that makes a SQLite transaction start with BEGIN IMMEDIATE (see write_session).
 _WRITE_OPTION = "hq_write"
@@ -73,6 +75,10 @@ def create_engine_for(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
     else:
         kwargs["pool_pre_ping"] = True
+    if kwargs.get("poolclass") is not StaticPool:
+        # As many pooled connections as the server's worker threads (anyio's 40): with the default 5, every
+        # request beyond them opened and closed a connection of its own, which under load cost more than the query.
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

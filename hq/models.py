@@ -11,11 +11,12 @@ from hq.db import UtcDateTime
 
 # Order states as stored; "expired" is also derived on read for an order past expires_at (hq.orders).
 AWAITING_PAYMENT = "awaiting_payment"
+CONFIRMING = "confirming"  # a payment code was accepted; the payer confirms (or declines) on the phone
 PAID = "paid"
 DECLINED = "declined"
 EXPIRED = "expired"
 CANCELLED = "cancelled"
-ORDER_STATUSES = (AWAITING_PAYMENT, PAID, DECLINED, EXPIRED, CANCELLED)
+ORDER_STATUSES = (AWAITING_PAYMENT, CONFIRMING, PAID, DECLINED, EXPIRED, CANCELLED)
 
 
 class Base(DeclarativeBase):
@@ -144,7 +145,7 @@ class Order(Base):
     meter_id: Mapped[str] = mapped_column(ForeignKey("meter.id"))
     service: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(Integer)
-    method: Mapped[str] = mapped_column(String(16), default="qr")
+    method: Mapped[str] = mapped_column(String(16), default="qr")  # qr, or the wallet of a payment code
     status: Mapped[str] = mapped_column(String(20), default=AWAITING_PAYMENT)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -157,7 +158,7 @@ class Order(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer given to an ``Idempotency-Key`` on POST /api/v1/orders, replayed for retries."""
+    """The first answer given to an ``Idempotency-Key`` (POST /api/v1/orders, POST .../payment-code), replayed."""
 
     __tablename__ = "idempotency_record"
 
@@ -167,3 +168,20 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str] = mapped_column(Text)
     order_no: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PaymentCode(Base):
+    """The payment code an order was paid with (at most one per order). Only its last four digits are kept.
+
+    A new table rather than new columns on ``orders``: ``create_all`` adds it to an existing database.
+    """
+
+    __tablename__ = "payment_code"
+
+    order_no: Mapped[str] = mapped_column(ForeignKey("orders.order_no"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    wallet: Mapped[str] = mapped_column(String(16))
+    code_last4: Mapped[str] = mapped_column(String(4))
+    behaviour: Mapped[str] = mapped_column(String(24))  # hq.payment_codes.Behaviour
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    confirm_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)

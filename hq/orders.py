@@ -1,7 +1,8 @@
 """Orders: creation under an idempotency key, status, cancel, and the sandbox's pay and decline.
 
-State changes are conditional UPDATEs (``WHERE status = 'awaiting_payment' AND expires_at > now``) whose row
-count decides who won, so concurrent pay, decline and cancel requests each take effect at most once.
+State changes are conditional UPDATEs (``WHERE`` the order is still open: awaiting payment and not expired, or
+its payer confirming a payment code) whose row count decides who won, so concurrent pay, decline, cancel and
+payment-code requests each take effect at most once, and a meter is credited once per order.
 """
 
 from __future__ import annotations
@@ -12,14 +13,27 @@ import secrets
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hq.context import HqContext
 from hq.db import read_session, write_session
 from hq.errors import HqError, error_body
-from hq.models import AWAITING_PAYMENT, CANCELLED, DECLINED, EXPIRED, PAID, House, IdempotencyRecord, Meter, Order
+from hq.models import (
+    AWAITING_PAYMENT,
+    CANCELLED,
+    CONFIRMING,
+    DECLINED,
+    EXPIRED,
+    PAID,
+    House,
+    IdempotencyRecord,
+    Meter,
+    Order,
+    PaymentCode,
+)
+from hq.payment_codes import Behaviour
 from hq.schemas import MAX_AMOUNT_FEN, MIN_AMOUNT_FEN, OrderIn, OrderOut
 
 # Uppercase letters and digits without the look-alikes 0/O, 1/I/L, for numbers read aloud or typed.
@@ -66,7 +80,8 @@ def request_hash(body: OrderIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, body_hash: str) -> tuple[int, dict[str, Any]]:
+def replay(record: IdempotencyRecord, body_hash: str) -> tuple[int, dict[str, Any]]:
+    """The stored first answer to a key; ``idempotency_key_reused`` if this request's body differs."""
     if record.request_hash != body_hash:
         raise HqError(
             422,
@@ -124,7 +139,7 @@ def create_order(
         with write_session(ctx.sessions) as session:
             record = session.get(IdempotencyRecord, idempotency_key)
             if record is not None:
-                status, payload = _replay(record, body_hash)
+                status, payload = replay(record, body_hash)
                 return status, payload, True
             now = ctx.now()
             status, payload, order = _process(session, body, now, ctx, base_url)
@@ -158,7 +173,7 @@ def get_order(ctx: HqContext, order_no: str) -> Order:
         order = session.get(Order, order_no)
     if order is None:
         raise HqError(404, "unknown_order", f"No order {order_no}.")
-    return order
+    return _current(ctx, order)
 
 
 def get_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
@@ -167,19 +182,85 @@ def get_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
         order = session.scalars(select(Order).where(Order.idempotency_key == idempotency_key)).first()
     if order is None:
         raise HqError(404, "unknown_order", "No order was created with this Idempotency-Key.")
-    return order
+    return _current(ctx, order)
+
+
+def _current(ctx: HqContext, order: Order) -> Order:
+    """``order`` as it stands once a confirmation left alone past its delay has been decided."""
+    if order.status != CONFIRMING or not settle_due_confirmation(ctx, order.order_no):
+        return order
+    with read_session(ctx.sessions) as session:
+        fresh = session.get(Order, order.order_no)
+    assert fresh is not None
+    return fresh
+
+
+def settle_due_confirmation(ctx: HqContext, order_no: str) -> bool:
+    """Decide a payment-code confirmation the payer left alone past its delay, as the code says; True if done.
+
+    The sandbox wallet has no clock of its own: the decision is taken when the order is next read (status,
+    cancel, checkout page), dated when it fell due, in one transaction, and at most once.
+    """
+    now = ctx.now()
+    with read_session(ctx.sessions) as session:
+        due = session.execute(
+            select(PaymentCode.behaviour, PaymentCode.confirm_due_at)
+            .join(Order, Order.order_no == PaymentCode.order_no)
+            .where(PaymentCode.order_no == order_no, Order.status == CONFIRMING, PaymentCode.confirm_due_at <= now)
+        ).first()
+    if due is None:
+        return False
+    behaviour, due_at = Behaviour(due[0]), due[1]
+    pay = behaviour is Behaviour.CONFIRM_THEN_PAY
+    values: dict[str, Any] = {"status": PAID, "paid_at": due_at} if pay else {"status": DECLINED}
+    with write_session(ctx.sessions) as session:
+        result = session.execute(
+            update(Order)
+            .where(Order.order_no == order_no, Order.status == CONFIRMING)
+            .values(closed_at=due_at, **values)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            return False  # a button on the checkout page, or a cancel, decided it first
+        if pay:
+            order = session.get(Order, order_no)
+            assert order is not None
+            credit(session, order)
+        session.commit()
+    return True
+
+
+def _is_open(now: datetime) -> Any:
+    return or_(and_(Order.status == AWAITING_PAYMENT, Order.expires_at > now), Order.status == CONFIRMING)
 
 
 def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> bool:
-    """Apply ``values`` only if the order still awaits payment and has not expired; True if it did."""
+    """Apply ``values`` only if the order is still open (awaiting payment and not expired, or its payer
+    confirming a payment code); True if it did."""
     result = session.execute(
         update(Order)
-        .where(Order.order_no == order_no, Order.status == AWAITING_PAYMENT, Order.expires_at > now)
+        .where(Order.order_no == order_no, _is_open(now))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+def credit(session: Session, order: Order) -> None:
+    """Credit the order's meter with its amount and note the new balance on the order (caller commits).
+
+    Only ever called by the request whose conditional UPDATE closed the order as paid: once per order.
+    """
+    session.execute(
+        update(Meter)
+        .where(Meter.id == order.meter_id)
+        .values(balance_fen=Meter.balance_fen + order.amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+    balance = session.scalar(select(Meter.balance_fen).where(Meter.id == order.meter_id))
+    order.new_balance_fen = balance
 
 
 def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
@@ -196,8 +277,10 @@ def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
 def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
     """Pay an order: credit its meter once, in one transaction. Returns the order and what happened.
 
-    Paying an order that is no longer awaiting payment (paid, declined, cancelled, expired) changes nothing.
+    Also the payer confirming a payment code on the phone. Paying an order that is no longer open (paid,
+    declined, cancelled, expired) changes nothing.
     """
+    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
         won = _close_if_open(session, order_no, now, status=PAID, paid_at=now, closed_at=now)
@@ -206,20 +289,14 @@ def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
             raise HqError(404, "unknown_order", f"No order {order_no}.")
         if not won:
             return order, _outcome_for_closed(order, now)
-        session.execute(
-            update(Meter)
-            .where(Meter.id == order.meter_id)
-            .values(balance_fen=Meter.balance_fen + order.amount_fen)
-            .execution_options(synchronize_session=False)
-        )
-        balance = session.scalar(select(Meter.balance_fen).where(Meter.id == order.meter_id))
-        order.new_balance_fen = balance
+        credit(session, order)
         session.commit()
         return order, "paid"
 
 
 def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
-    """Decline an order awaiting payment (the payer refused). Anything else is left unchanged."""
+    """Decline an open order (the payer refused, or declined a payment code). Anything else is left unchanged."""
+    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
         won = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now)
@@ -233,10 +310,12 @@ def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
 
 
 def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
-    """Cancel an order awaiting payment; cancelled, expired and declined ones come back unchanged.
+    """Cancel an open order (awaiting payment, or a payment code the payer is still confirming: the wallet's
+    reversal); cancelled, expired and declined ones come back unchanged.
 
     A paid order raises ``409 order_already_paid`` carrying the order, so a raced payment is not lost.
     """
+    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
         won = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now)

@@ -13,12 +13,13 @@ from sqlalchemy.orm import selectinload
 from hq.context import HqContext
 from hq.db import read_session
 from hq.models import House, Order
-from hq.orders import effective_status
+from hq.orders import effective_status, settle_due_confirmation
 from hq.schemas import ORDER_NO_RE
 from hq.templating import templates
 
 STATUS_TEXT = {
     "awaiting_payment": ("待支付", "Awaiting payment"),
+    "confirming": ("待付款人确认", "Awaiting the payer's confirmation"),
     "paid": ("已支付", "Paid"),
     "declined": ("已拒绝", "Declined"),
     "expired": ("已过期", "Expired"),
@@ -60,6 +61,7 @@ def load_order_view(ctx: HqContext, order_no: str) -> OrderView | None:
     """The order ``order_no`` with its house, meter and community, or None (also for a malformed number)."""
     if not ORDER_NO_RE.fullmatch(order_no):
         return None
+    settle_due_confirmation(ctx, order_no)
     with read_session(ctx.sessions) as session:
         order = session.scalars(
             select(Order)

@@ -1,4 +1,8 @@
-"""Payment sandbox standing in for WeChat Pay / Alipay: a checkout page a phone opens, with Pay and Decline."""
+"""Payment sandbox standing in for WeChat Pay / Alipay: a checkout page a phone opens, with Pay and Decline.
+
+The same page is the payer's phone for a payment code that needs confirming (status ``confirming``, see
+``hq.payment_codes``): Pay confirms it, Decline declines it.
+"""
 
 from __future__ import annotations
 

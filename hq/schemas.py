@@ -52,7 +52,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(examples=["unknown_house"])
     message: str = Field(examples=["No house 9-9-999 in this community."])
     order: OrderOut | None = Field(
-        default=None, description="Only for 409 order_already_paid: the order, so a raced payment is not lost."
+        default=None,
+        description="Only for 409 order_already_paid (so a raced payment is not lost) and 409 "
+        "order_not_awaiting_payment: the order as it stands.",
     )
 
 
@@ -156,14 +158,28 @@ class OrderIn(BaseModel):
     )
 
 
-OrderStatus = Literal["awaiting_payment", "paid", "declined", "expired", "cancelled"]
+class PaymentCodeIn(BaseModel):
+    """Body of POST /api/v1/orders/{order_no}/payment-code: the code the payer's wallet shows.
+
+    WeChat Pay: 18 digits beginning with 10 to 15; Alipay: 16 to 24 digits beginning with 25 to 30; anything else
+    answers ``422 invalid_payment_code``.
+    """
+
+    model_config = _REQUEST_CONFIG
+
+    payment_code: str = Field(min_length=1, max_length=32, examples=["134567890123456781"])
+
+
+OrderStatus = Literal["awaiting_payment", "confirming", "paid", "declined", "expired", "cancelled"]
 
 
 class OrderOut(BaseModel):
     """An order as the API returns it."""
 
     order_no: str = Field(examples=["E7KQ2M4X9ZP3R8TW"])
-    status: OrderStatus
+    status: OrderStatus = Field(
+        description="confirming: a payment code was accepted and the payer is asked to confirm on the phone"
+    )
     house_id: str
     meter_id: str
     service: str

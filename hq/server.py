@@ -16,7 +16,10 @@ from fastapi import FastAPI
 from hq.app import DEFAULT_ORDER_TTL, create_app
 from hq.clock import Clock, utc_now
 from hq.context import hq_context
+from hq.fleet_context import fleet_context
+from hq.payment_codes import DEFAULT_CONFIRM_DELAY
 from hq.seed import seed_demo
+from hq.terminals import register
 
 
 class _Server(uvicorn.Server):
@@ -38,7 +41,9 @@ class HqServer:
 
     ``db_url`` defaults to a fresh SQLite file in a temporary directory (removed by :meth:`stop`); with
     ``seed`` the demo community (:mod:`hq.seed`) is added unless already there. ``public_url`` defaults to
-    :attr:`base_url`. Use as a context manager or call :meth:`start` and :meth:`stop`::
+    :attr:`base_url`. ``require_signatures`` refuses unsigned terminal requests (register terminals with
+    :meth:`register_terminal`); ``ssl_certfile`` and ``ssl_keyfile`` serve https.
+    Use as a context manager or call :meth:`start` and :meth:`stop`::
 
         with HqServer() as hq:
             requests.get(f"{hq.base_url}/api/v1/health", timeout=5)
@@ -52,16 +57,23 @@ class HqServer:
         public_url: str | None = None,
         clock: Clock | None = None,
         order_ttl: timedelta = DEFAULT_ORDER_TTL,
+        confirm_delay: timedelta = DEFAULT_CONFIRM_DELAY,
         host: str = "127.0.0.1",
         port: int = 0,
+        require_signatures: bool = False,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         self._db_url = db_url
         self._seed = seed
         self._public_url = public_url
         self._clock = clock
         self._order_ttl = order_ttl
+        self._confirm_delay = confirm_delay
         self._host = host
         self._port = port
+        self._require_signatures = require_signatures
+        self._ssl = (ssl_certfile, ssl_keyfile) if ssl_certfile else None
         self._tmpdir: Path | None = None
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
@@ -104,8 +116,11 @@ class HqServer:
             sock.bind((self._host, self._port))
             sock.listen(128)
             port = sock.getsockname()[1]
-            base_url = f"http://{self._host}:{port}"
-            app = create_app(self._db_url, self._public_url or base_url, self._clock, order_ttl=self._order_ttl)
+            base_url = f"{'https' if self._ssl else 'http'}://{self._host}:{port}"
+            app = create_app(
+                self._db_url, self._public_url or base_url, self._clock, order_ttl=self._order_ttl,
+                confirm_delay=self._confirm_delay, require_signatures=self._require_signatures,
+            )
             if self._seed:
                 seed_demo(hq_context(app).engine, (self._clock or utc_now)())
         except BaseException:
@@ -115,6 +130,7 @@ class HqServer:
         config = uvicorn.Config(
             app, log_config=None, log_level="warning", access_log=False, lifespan="off", ws="none",
             timeout_graceful_shutdown=2,
+            ssl_certfile=self._ssl[0] if self._ssl else None, ssl_keyfile=self._ssl[1] if self._ssl else None,
         )
         started = threading.Event()
         self._server = _Server(config, started)
@@ -126,6 +142,16 @@ class HqServer:
             raise RuntimeError(f"HQ server did not start within {timeout} s: {self._error!r}")
         self._base_url = base_url
         return self
+
+    def register_terminal(self, terminal_id: str, name: str = "") -> str:
+        """Register a terminal at this HQ (once started) and return its secret, for ``terminal.secret_file``."""
+        if self.app is None:
+            raise RuntimeError("HqServer is not started")
+        creds = register(
+            hq_context(self.app).sessions, fleet_context(self.app).box, terminal_id,
+            (self._clock or utc_now)(), name=name,
+        )
+        return creds.secret
 
     def _run(self, sock: socket.socket) -> None:
         assert self._server is not None

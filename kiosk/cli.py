@@ -37,11 +37,48 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument("--settle", type=float, default=5.0, help="seconds each device may take to come online")
 
+    _add_queue_parser(sub)
+    _add_staff_parser(sub)
     sub.add_parser("config-example", help="print every setting with its default and description")
     sub.add_parser("check-config", help="validate a configuration file and exit").add_argument(
         "--config", required=True
     )
     return parser
+
+
+def _add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    queue = sub.add_parser(
+        "queue", help="list, show and export transactions, from the live database and (on request) its archive"
+    )
+    queue.add_argument("--config", help="TOML configuration file: its storage.database and terminal.timezone")
+    queue.add_argument("--db", help="the transaction database file (instead of the configuration's)")
+    actions = queue.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="one line per transaction, oldest first")
+    export = actions.add_parser("export", help="write transactions to a CSV file (UTF-8, for a spreadsheet)")
+    export.add_argument("--csv", required=True, metavar="FILE", help="the CSV file to write")
+    for action in (listing, export):
+        # Checked when the command runs: importing the store here would slow every start of the terminal.
+        action.add_argument("--state", help="only this state (paid, unknown, needs_attention...)")
+        action.add_argument("--since", metavar="DATE", help="only created on or after DATE (YYYY-MM-DD, local time)")
+        action.add_argument("--include-archive", action="store_true", help="also the archived (older) transactions")
+    show = actions.add_parser("show", help="one transaction with its history and messages (live or archived)")
+    show.add_argument("id", help="the transaction's id")
+
+
+def _add_staff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staff = sub.add_parser(
+        "staff", help="staff who may open the maintenance menu: set a PIN, list, remove (docs/install.md)"
+    )
+    actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    set_pin = actions.add_parser(
+        "set-pin", help="give a member of staff a PIN (typed twice, not shown; stored only as an Argon2id hash)"
+    )
+    listing = actions.add_parser("list", help="staff with a PIN, and whether the menu is locked by wrong PINs")
+    remove = actions.add_parser("remove", help="take a member of staff's PIN away")
+    for action in (set_pin, listing, remove):
+        action.add_argument("--config", required=True, help="the terminal's TOML configuration (its database)")
+    for action in (set_pin, remove):
+        action.add_argument("--staff-id", required=True, help="who: 1 to 32 letters, digits, '.', '_' or '-'")
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -50,6 +50,12 @@ def _http_url(value: str) -> str | None:
     return None
 
 
+def _existing_file_or_empty(value: str) -> str | None:
+    if value and not Path(value).is_file():
+        return "is not an existing file"
+    return None
+
+
 def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
@@ -64,9 +70,38 @@ def _presets(values: tuple[int, ...]) -> str | None:
     return None
 
 
+def _between(low: float, high: float) -> typing.Callable[[float], str | None]:
+    return lambda value: None if low <= value <= high else f"must be between {low} and {high}"
+
+
+def _card_ids(values: tuple[str, ...]) -> str | None:
+    if any(not v.isalnum() or len(v) > 64 for v in values):
+        return "must be a list of card ids as the card reader reports them (letters and digits, at most 64)"
+    return None
+
+
+def _device_url(maker: str) -> typing.Callable[[str], str | None]:
+    """A check that `devices.factory.<maker>` accepts the URL (building an adapter opens nothing)."""
+
+    def check(value: str) -> str | None:
+        from devices import factory  # loaded only when a device URL is checked
+
+        try:
+            getattr(factory, maker)(value)
+        except ValueError as exc:
+            return f"is not usable: {exc}"
+        return None
+
+    return check
+
+
 @dataclass(frozen=True)
 class TerminalSettings:
     id: str = setting("T-0001", "This terminal's id, as registered at HQ.")
+    secret_file: str = setting(
+        "", "File holding this terminal's secret from `kiosk-hq terminals register` (one line, mode 0600); every "
+        "request to HQ is signed with it. Empty: requests are not signed (only for an HQ that does not require it)."
+    )
     timezone: str = setting("Asia/Shanghai", "Time zone for times shown and printed.", _timezone)
 
 
@@ -79,11 +114,27 @@ class HqSettings:
     offline_probe_s: float = setting(
         0.5, "Seconds between reachability checks while HQ is unreachable (how soon queued work resumes).", _positive
     )
+    ca_bundle: str = setting(
+        "", "For an https:// HQ: file of the CA certificate(s) HQ's certificate is verified against (PEM); empty for "
+        "the system's trusted CAs. Verification is never turned off.", _existing_file_or_empty,
+    )
+
+
+@dataclass(frozen=True)
+class HeartbeatSettings:
+    enabled: bool = setting(True, "Report this terminal's state to HQ and take its remote commands.")
+    interval_s: float = setting(
+        30.0, "Seconds between heartbeats; HQ shows the terminal offline after three missed ones.", _between(1, 3600)
+    )
 
 
 @dataclass(frozen=True)
 class UiSettings:
     language: str = setting("zh_CN", "Language a journey starts in.", _one_of(*LANGUAGES))
+    mode: str = setting(
+        "standard", "Mode a journey starts in: standard, or elderly (larger text, voice).",
+        _one_of("standard", "elderly"),
+    )
     orientation: str = setting(
         "auto", "Panel layout: portrait, landscape, or auto (from the screen).",
         _one_of("auto", "portrait", "landscape"),
@@ -125,9 +176,34 @@ class QueueSettings:
 
 @dataclass(frozen=True)
 class DeviceSettings:
-    card_reader: str = setting("sim:", "Card reader: sim: (simulator).")
-    qr_scanner: str = setting("sim:", "QR scanner: sim: (simulator).")
-    printer: str = setting("sim:", "Receipt printer: sim:, memory:, or file:/path.")
+    card_reader: str = setting(
+        "sim:", "Card reader: sim: (simulator on a pseudo-terminal), serial:/dev/ttyUSB0 (option baud, 9600), or "
+        "keyboard: (a reader that types the id and Enter; its options in docs/devices.md).",
+        _device_url("make_card_reader"),
+    )
+    qr_scanner: str = setting(
+        "sim:", "QR scanner: sim: (simulator on a pseudo-terminal), serial:/dev/ttyACM0 (options baud, 9600; "
+        "suffix, cr, lf, crlf or tab; max_length, 512), or keyboard: (a scanner that types; options as the card "
+        "reader's).",
+        _device_url("make_qr_scanner"),
+    )
+    printer: str = setting(
+        "sim:", "Receipt printer (ESC/POS): sim: (a TCP printer simulator on loopback), tcp://host:9100, "
+        "serial:/dev/ttyS0, usb:0x0416:0x5011, or file:/dev/usb/lp0; URL options (baud, columns, qr, profile, "
+        "poll_s, timeout_s) in docs/devices.md.",
+        _device_url("make_printer"),
+    )
+    reconnect_initial_s: float = setting(
+        0.1, "Seconds before reopening a serial device that went away (doubling, with jitter).", _positive
+    )
+    reconnect_max_s: float = setting(5.0, "Longest wait between attempts to reopen a serial device.", _positive)
+    health_interval_s: float = setting(
+        2.0, "Seconds between health checks of a connected serial device (the card reader's status request).",
+        _positive,
+    )
+    response_timeout_s: float = setting(
+        0.5, "Seconds a serial device has to answer; two health checks missed and it is reopened.", _positive
+    )
 
 
 @dataclass(frozen=True)
@@ -141,17 +217,58 @@ class ReceiptSettings:
 
 
 @dataclass(frozen=True)
+class SpeechSettings:
+    volume_pct: int = setting(100, "Voice prompt volume, in percent of normal (50 to 200).", _between(50, 200))
+    rate_pct: int = setting(100, "Voice prompt speed, in percent of normal (50 to 200).", _between(50, 200))
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    gesture_corner: str = setting(
+        "top_left", "Screen corner where staff tap to open the maintenance menu.",
+        _one_of("top_left", "top_right", "bottom_left", "bottom_right"),
+    )
+    gesture_size_px: int = setting(
+        160, "Size of that corner's square, in pixels of a 1920x1080 layout (160 is about 4 cm on 21.5 inches).",
+        _between(40, 400),
+    )
+    gesture_taps: int = setting(5, "Taps in the corner that open the PIN pad.", _between(3, 10))
+    gesture_window_s: float = setting(3.0, "Seconds within which those taps must come.", _between(1, 10))
+    staff_cards: tuple[str, ...] = setting(
+        [], "Card ids of staff cards: on the idle screen such a card opens the PIN pad instead of a journey.",
+        _card_ids,
+    )
+    idle_close_s: int = setting(120, "Seconds without a touch before the menu closes by itself.", _between(30, 900))
+    pin_max_failures: int = setting(5, "Wrong PINs in a row that lock the menu.", _between(3, 10))
+    pin_lock_s: int = setting(1800, "Seconds the menu stays locked after too many wrong PINs.", _between(60, 86400))
+    export_dir: str = setting(
+        "", "Folder for the transaction CSV exported from the menu; empty for an `exports` folder beside the "
+        "database (a USB stick's mount point works too)."
+    )
+
+
+@dataclass(frozen=True)
+class OutOfServiceSettings:
+    where_zh_CN: str = setting("物业服务中心", "Where else to pay, shown in Chinese while out of service.")
+    where_en: str = setting("the property office", "Where else to pay, shown in English while out of service.")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one terminal."""
 
     terminal: TerminalSettings = field(default_factory=TerminalSettings)
     hq: HqSettings = field(default_factory=HqSettings)
+    heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     devices: DeviceSettings = field(default_factory=DeviceSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     receipt: ReceiptSettings = field(default_factory=ReceiptSettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
+    out_of_service: OutOfServiceSettings = field(default_factory=OutOfServiceSettings)
 
     def with_changes(self, section: str, **values: Any) -> Config:
         """A copy with some values of one section replaced, validated like a file."""
@@ -225,6 +342,8 @@ def config_from_mapping(data: dict[str, Any]) -> Config:
     config = Config(**built)
     if config.payment.min_fen > config.payment.max_fen:
         raise ConfigError("payment.min_fen must not be larger than payment.max_fen")
+    if config.devices.reconnect_max_s < config.devices.reconnect_initial_s:
+        raise ConfigError("devices.reconnect_max_s must not be less than devices.reconnect_initial_s")
     return config
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
@@ -14,6 +15,7 @@ from devices.base import PaperState
 from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
 
 MAX_BODY = 4096
+MAX_GARBAGE = 1024  # bytes of line noise per request
 
 
 class ControlApi:
@@ -53,8 +55,19 @@ class ControlApi:
             ("POST", "/card/insert"): self._insert_card,
             ("POST", "/card/remove"): lambda _body: self.card_reader.remove(),
             ("POST", "/qr/scan"): self._scan,
+            ("POST", "/card/unplug"): lambda _body: self.card_reader.unplug(),
+            ("POST", "/card/replug"): lambda _body: self.card_reader.replug(),
+            ("POST", "/card/garbage"): lambda body: self.card_reader.send_garbage(_garbage(body)),
+            ("POST", "/qr/unplug"): lambda _body: self.qr_scanner.unplug(),
+            ("POST", "/qr/replug"): lambda _body: self.qr_scanner.replug(),
+            ("POST", "/qr/garbage"): lambda body: self.qr_scanner.send_garbage(_garbage(body)),
+            ("GET", "/devices"): lambda _body: {
+                device.kind: _describe(device.status) for device in (self.card_reader, self.qr_scanner, self.printer)
+            },
             ("POST", "/printer/paper"): self._paper,
             ("POST", "/printer/offline"): self._offline,
+            ("POST", "/printer/cover"): self._cover,
+            ("POST", "/printer/drop"): lambda _body: self.printer.drop_connection(),
             ("GET", "/printer/receipts"): lambda _body: {"receipts": [r.text for r in self.printer.printed]},
         }
 
@@ -76,6 +89,12 @@ class ControlApi:
         if not isinstance(value, bool):
             raise BadRequest("offline must be true or false")
         self.printer.set_offline(value)
+
+    def _cover(self, body: dict[str, Any]) -> None:
+        value = body.get("open")
+        if not isinstance(value, bool):
+            raise BadRequest("open must be true or false")
+        self.printer.set_cover_open(value)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
@@ -139,6 +158,23 @@ def _text(body: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or len(value) > 1024:
         raise BadRequest(f"{key} must be a string of at most 1024 characters")
     return value
+
+
+def _garbage(body: dict[str, Any]) -> bytes:
+    """Line noise to send: {"hex": "02ff..."} as given, or {"count": N} random bytes (default 256)."""
+    if "hex" in body:
+        text = body["hex"]
+        try:
+            data = bytes.fromhex(text) if isinstance(text, str) and len(text) <= 2 * MAX_GARBAGE else None
+        except ValueError:
+            data = None
+        if not data:
+            raise BadRequest(f"hex must be 1 to {MAX_GARBAGE} bytes written as hex digits")
+        return data
+    count = body.get("count", 256)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_GARBAGE:
+        raise BadRequest(f"count must be a whole number from 1 to {MAX_GARBAGE}")
+    return os.urandom(count)
 
 
 def _describe(screen: object) -> dict[str, Any]:

@@ -83,6 +83,7 @@ class HouseOverview:
 
 class OrderStatus(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
+    CONFIRMING = "confirming"  # a payment code was accepted; the payer confirms (or declines) on the phone
     PAID = "paid"
     DECLINED = "declined"
     EXPIRED = "expired"

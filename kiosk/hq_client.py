@@ -22,6 +22,7 @@ from kiosk.domain import (
     parse_order,
     parse_overview,
 )
+from kiosk.signing import TRUST_CODES, TrustStatus
 
 
 class HqFailure(Exception):
@@ -59,11 +60,20 @@ def new_idempotency_key() -> str:
 class HqClient:
     """Calls HQ's API with timeouts; one instance per terminal, safe from one worker thread at a time."""
 
-    def __init__(self, base_url: str, connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0, *,
+        signer: requests.auth.AuthBase | None = None, ca_bundle: str = "", trust: TrustStatus | None = None,
+    ) -> None:
+        """``signer`` signs every request (kiosk/signing.py); ``ca_bundle`` is the CA file HQ's TLS certificate
+        is verified against (default: the system's); ``trust`` hears of HQ's refusals of trust."""
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout_s, read_timeout_s)
         self._session = requests.Session()
         self._session.headers["Accept"] = "application/json"
+        self._session.auth = signer
+        # Given with each request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
+        self._verify: str | bool = ca_bundle or True
+        self._trust = trust
 
     def close(self) -> None:
         self._session.close()
@@ -71,7 +81,7 @@ class HqClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self.base_url}{path}"
         try:
-            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self._session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
         except requests.ConnectTimeout as exc:
             raise HqUnreachable(str(exc)) from exc
         except requests.ConnectionError as exc:
@@ -88,12 +98,17 @@ class HqClient:
             raise HqError(response.status_code, "http_error", response.text[:200]) from exc
         if not response.ok:
             error = body.get("error", {}) if isinstance(body, dict) else {}
+            code = str(error.get("code", "http_error"))
+            if self._trust is not None and code in TRUST_CODES:
+                self._trust.refused(code, str(error.get("message", "")), f"{method} {path}")
             raise HqError(
                 response.status_code,
-                str(error.get("code", "http_error")),
+                code,
                 str(error.get("message", "")),
                 error if isinstance(error, dict) else None,
             )
+        if self._trust is not None:
+            self._trust.accepted()
         return body
 
     def health(self) -> bool:
@@ -126,6 +141,25 @@ class HqClient:
     def order_by_key(self, idempotency_key: str) -> Order:
         return parse_order(self._request("GET", "/api/v1/orders", params={"idempotency_key": idempotency_key}))
 
+    def pay_with_code(self, order_no: str, *, idempotency_key: str, payment_code: str) -> Order:
+        """Submit a wallet's payment code for an order: paid, declined, or confirming on the payer's phone.
+
+        Refusals are `HqError`s: `order_not_awaiting_payment` (409, with the order in `body["order"]`),
+        `invalid_payment_code` (422). The code goes in the body only, never in a URL or a log line.
+        """
+        headers = {"Idempotency-Key": idempotency_key}
+        body = {"payment_code": payment_code}
+        return parse_order(
+            self._request("POST", f"/api/v1/orders/{order_no}/payment-code", json=body, headers=headers)
+        )
+
+    def heartbeat(self, terminal_id: str, report: dict[str, Any]) -> dict[str, Any]:
+        """Send one heartbeat (kiosk/heartbeat.py); HQ answers with its clock and the commands waiting."""
+        answer = self._request("POST", f"/api/v1/terminals/{terminal_id}/heartbeat", json=report)
+        if not isinstance(answer, dict) or not isinstance(answer.get("commands"), list):
+            raise ProtocolError("heartbeat: answer has no list of commands")
+        return answer
+
     def cancel_order(self, order_no: str) -> Order:
         """Cancel an unpaid order; a payment that raced the cancel comes back as the paid order."""
         try:
@@ -138,6 +172,8 @@ class HqClient:
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection itself failed, so HQ cannot have seen the request."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return True  # the TLS handshake failed (certificate not trusted): no request was sent
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, NewConnectionError | ConnectionRefusedError):

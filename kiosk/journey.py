@@ -16,6 +16,7 @@ from typing import Any
 
 from devices.base import PrinterError, Receipt, ReceiptPrinter
 from kiosk.clock import to_local, utc_now
+from kiosk.code_payment import CodeAnswer, pay_with_code
 from kiosk.config import Config
 from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
 from kiosk.forecast import forecast
@@ -24,16 +25,19 @@ from kiosk.i18n import Translator
 from kiosk.outbox_worker import Intent, OutboxWorker, QueueStatus
 from kiosk.qr_payload import Payload, PayloadKind, Rejection
 from kiosk.qr_payload import parse as parse_qr
-from kiosk.receipts import build_pending_slip, build_receipt
+from kiosk.receipts import build_pending_slip, build_receipt, reprint_receipt, reprintable
 from kiosk.screens import (
     AmountScreen,
+    CodePayment,
     HouseNumberScreen,
     IdleScreen,
     LastPayment,
     Loading,
     LoadingScreen,
+    Mode,
     Notice,
     Outcome,
+    OutOfServiceScreen,
     OverviewScreen,
     PaymentScreen,
     ReceiptState,
@@ -41,6 +45,7 @@ from kiosk.screens import (
     Screen,
 )
 from kiosk.tasks import Runner, TimerHandle, Timers
+from kiosk.usage import UsageCounter
 from offline_queue.models import OutboxKind
 from offline_queue.states import InvalidTransition, TxState
 from offline_queue.store import TransactionRecord, TransactionStore
@@ -48,6 +53,7 @@ from offline_queue.store import TransactionRecord, TransactionStore
 log = logging.getLogger(__name__)
 
 ScreenListener = Callable[[Screen], None]
+Interceptor = Callable[[str, str], bool]
 WarningListener = Callable[[int | None], None]
 
 _IDENTIFY_ERRORS = {
@@ -115,19 +121,28 @@ class Journey:
         self._translator = translator
         self._receipt_translator = receipt_translator
         self._clock = clock
+        self._out_of_service = False
+        self._mode = Mode(config.ui.mode)
+        self.usage = UsageCounter(clock)  # journeys by entry, language, mode and result, for the heartbeat
+        self._intercept: Interceptor | None = None  # sees card and scan events first (the maintenance menu)
         self._screen_listeners: list[ScreenListener] = []
         self._warning_listeners: list[WarningListener] = []
         self._generation = 0
         self._online = True
         self._waiting = 0
+        self._ready = {"card_reader": True, "qr_scanner": True}  # devices a resident may be invited to use
         self._screen: Screen = IdleScreen(language=translator.language)
         self._overview: HouseOverview | None = None
         self._selected_meter_id: str | None = None
         self._tx: TransactionRecord | None = None
         self._order: Order | None = None
         self._last: LastPayment | None = None
+        # The house's last paid transaction here, whose receipt the overview offers to reprint.
+        self._reprint_tx: TransactionRecord | None = None
+        self._reprint_state = ReceiptState.NONE
         self._inactivity: TimerHandle | None = None
         self._payment_timers: list[TimerHandle] = []
+        self._deadline_timer: TimerHandle | None = None
         self._warning_left: int | None = None
         self._warning_tick: TimerHandle | None = None
 
@@ -147,7 +162,21 @@ class Journey:
     def online(self) -> bool:
         return self._online
 
+    @property
+    def mode(self) -> Mode:
+        """The current journey's mode; back to the configured default when a journey ends."""
+        return self._mode
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch between standard and elderly mode (the idle screen's 长辈版 switch); the screen is shown again."""
+        if mode == self._mode:
+            return
+        self._mode = mode
+        self._show(self._screen)
+
     def _show(self, screen: Screen) -> None:
+        if self._out_of_service and isinstance(screen, IdleScreen):
+            screen = self._out_of_service_screen()
         self._screen = screen
         self._hide_warning()
         self._arm_inactivity()
@@ -180,11 +209,23 @@ class Journey:
         if isinstance(self._screen, IdleScreen):
             self._show(replace(self._screen, waiting=status.waiting))
 
+    def set_device_ready(self, kind: str, ready: bool) -> None:
+        """Whether the card reader or the QR scanner ("card_reader", "qr_scanner") can be used now; the idle
+        screen invites residents to use only those that can."""
+        if kind not in self._ready or self._ready[kind] == ready:
+            return
+        self._ready[kind] = ready
+        log.info("%s %s", kind, "ready" if ready else "down: not offered on the idle screen")
+        if isinstance(self._screen, IdleScreen):
+            self._show(replace(self._screen, card_reader_ready=self._ready["card_reader"],
+                               qr_scanner_ready=self._ready["qr_scanner"]))
+
     # ---- start and end ---------------------------------------------------------------------------------
 
     def _idle(self, notice: Notice | None = None) -> IdleScreen:
         return IdleScreen(
-            online=self._online, language=self._translator.language, notice=notice, waiting=self._waiting
+            online=self._online, language=self._translator.language, notice=notice, waiting=self._waiting,
+            card_reader_ready=self._ready["card_reader"], qr_scanner_ready=self._ready["qr_scanner"],
         )
 
     def start(self) -> None:
@@ -196,16 +237,55 @@ class Journey:
             self.cancel_payment()
             return
         self._end_journey()
+        self._mode = Mode(self._config.ui.mode)  # the next resident starts in the default mode
         self._show(self._idle(notice))
+
+    # ---- out of service, and what the maintenance menu needs ------------------------------------------
+
+    @property
+    def out_of_service(self) -> bool:
+        return self._out_of_service
+
+    def set_out_of_service(self, on: bool) -> None:
+        """Out of service: the idle screen becomes one saying so and where else to pay. A journey under way
+        finishes first; it ends on that screen instead of the idle one."""
+        if on == self._out_of_service:
+            return
+        self._out_of_service = on
+        if isinstance(self._screen, IdleScreen | OutOfServiceScreen):
+            self._show(self._idle())
+
+    def _out_of_service_screen(self) -> OutOfServiceScreen:
+        where = self._config.out_of_service
+        return OutOfServiceScreen(where=(("zh_CN", where.where_zh_CN), ("en", where.where_en)))
+
+    @property
+    def at_rest(self) -> bool:
+        """No resident is being served: the idle (or out-of-service) screen is showing."""
+        return isinstance(self._screen, IdleScreen | OutOfServiceScreen)
+
+    def set_interceptor(self, intercept: Interceptor | None) -> None:
+        """`intercept(kind, value)` sees every card ("card"), scan ("scan") and unreadable scan ("unreadable")
+        first, and returns True when it took the event (a staff card, a device self-test)."""
+        self._intercept = intercept
+
+    def apply_config(self, config: Config) -> None:
+        """Settings changed at the terminal (time-outs...): used from the next screen on."""
+        self._config = config
+        if isinstance(self._screen, OutOfServiceScreen):
+            self._show(self._idle())  # where else to pay may have changed
 
     def _end_journey(self) -> None:
         self._generation += 1
+        self.usage.journey_closed()
         self._cancel_payment_timers()
         self._overview = None
         self._selected_meter_id = None
         self._tx = None
         self._order = None
         self._last = None
+        self._reprint_tx = None
+        self._reprint_state = ReceiptState.NONE
 
     def set_language(self, language: str) -> None:
         """Switch the screen's language; only offered on the idle screen."""
@@ -225,9 +305,11 @@ class Journey:
     # ---- identification ----------------------------------------------------------------------------------
 
     def _accepts_identification(self) -> bool:
-        return not isinstance(self._screen, LoadingScreen | PaymentScreen)
+        return not isinstance(self._screen, LoadingScreen | PaymentScreen | OutOfServiceScreen)
 
     def card_inserted(self, card_id: str) -> None:
+        if self._intercept is not None and self._intercept("card", card_id):
+            return
         if not self._accepts_identification():
             log.info("card ignored during %s", type(self._screen).__name__)
             return
@@ -238,21 +320,44 @@ class Journey:
         self._identify("card", card_id)
 
     def qr_scanned(self, raw: str) -> None:
+        if self._intercept is not None and self._intercept("scan", raw):
+            return
+        result = parse_qr(raw)
+        if isinstance(result, Payload) and result.kind is PayloadKind.PAYMENT_CODE:
+            self._payment_code_scanned(result)
+            return
+        if isinstance(self._screen, PaymentScreen):
+            self._not_a_payment_code(result)
+            return
         if not self._accepts_identification():
             log.info("scan ignored during %s", type(self._screen).__name__)
             return
-        result = parse_qr(raw)
         if isinstance(result, Payload):
             method = "house_code" if result.kind is PayloadKind.HOUSE else "bill"
             self._identify(method, result.code)
             return
-        notice = Notice.QR_NOT_OURS if result is Rejection.NOT_OURS else Notice.QR_UNREADABLE
+        not_ours = result in (Rejection.NOT_OURS, Rejection.BAD_PAYMENT_CODE)
+        notice = Notice.QR_NOT_OURS if not_ours else Notice.QR_UNREADABLE
         if isinstance(self._screen, HouseNumberScreen):
             self._show(replace(self._screen, notice=notice))
         else:
             self.finish(notice)
 
+    def qr_unreadable(self, reason: str) -> None:
+        """The scanner saw a code it could not read (too long, not text, cut short): said like a bad code."""
+        if self._intercept is not None and self._intercept("unreadable", reason):
+            return
+        if not self._accepts_identification():
+            log.info("unreadable scan (%s) ignored during %s", reason, type(self._screen).__name__)
+            return
+        if isinstance(self._screen, HouseNumberScreen):
+            self._show(replace(self._screen, notice=Notice.QR_UNREADABLE))
+        else:
+            self.finish(Notice.QR_UNREADABLE)
+
     def enter_house_number(self) -> None:
+        if isinstance(self._screen, OutOfServiceScreen):
+            return
         self._end_journey()
         self._show(HouseNumberScreen())
 
@@ -266,11 +371,15 @@ class Journey:
 
     def _identify(self, method: str, value: str, typed: HouseNumberScreen | None = None) -> None:
         self._end_journey()
+        self.usage.journey_started(method, self._translator.language, self._mode.value)
         self._show(LoadingScreen(Loading.FINDING_HOUSE))
 
-        def work() -> tuple[HouseOverview, LastPayment | None]:
+        def work() -> tuple[HouseOverview, LastPayment | None, TransactionRecord | None]:
             house = self._hq.identify(method, value)
-            return self._hq.overview(house.house_id), self._last_payment(house.house_id)
+            last = self._last_payment(house.house_id)
+            return self._hq.overview(house.house_id), last, reprintable(
+                self._store, house.house_id, self._config.terminal.id
+            )
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, HqError) and exc.code in _IDENTIFY_ERRORS:
@@ -297,9 +406,9 @@ class Journey:
             return None
         return LastPayment(_OUTCOME_OF.get(tx.state, Outcome.UNKNOWN), tx.amount_fen, tx.created_at, tx.order_no)
 
-    def _house_found(self, found: tuple[HouseOverview, LastPayment | None]) -> None:
+    def _house_found(self, found: tuple[HouseOverview, LastPayment | None, TransactionRecord | None]) -> None:
         self.set_online(True)
-        overview, self._last = found
+        overview, self._last, self._reprint_tx = found
         self._overview = overview
         last = overview.last_recharge
         meter_ids = [m.meter_id for m in overview.meters]
@@ -325,8 +434,40 @@ class Journey:
                 selected_meter_id=self._selected_meter_id,
                 quick_amount_fen=self._quick_amount(),
                 last_payment=self._last,
+                reprint_available=self._reprint_tx is not None,
+                reprint=self._reprint_state,
             )
         )
+
+    def reprint_last_receipt(self) -> None:
+        """Print the house's last paid receipt again (offered on the overview); the payment is not touched."""
+        tx = self._reprint_tx
+        if not isinstance(self._screen, OverviewScreen) or tx is None or self._reprint_state is ReceiptState.PRINTING:
+            return
+        overview = self._overview
+
+        def work() -> ReceiptState:
+            try:
+                reprint_receipt(
+                    store=self._store, printer=self._printer, translator=self._receipt_translator, tx_id=tx.id,
+                    overview=overview,
+                )
+            except PrinterError as exc:
+                log.warning("reprint of %s failed: %s", tx.id, exc)
+                return ReceiptState.PAPER_OUT if exc.reason == "paper_out" else ReceiptState.FAILED
+            return ReceiptState.PRINTED
+
+        def done(state: ReceiptState) -> None:
+            self._reprint_state = state
+            if isinstance(self._screen, OverviewScreen):
+                self._show_overview()
+
+        def failed(exc: Exception) -> None:
+            log.error("reprint crashed: %s", exc)
+            done(ReceiptState.FAILED)
+
+        done(ReceiptState.PRINTING)
+        self._runner.submit("printer", work, self._guard(done), self._guard(failed))
 
     def _selected_meter(self) -> Meter:
         assert self._overview is not None and self._selected_meter_id is not None
@@ -433,8 +574,7 @@ class Journey:
                     deadline=deadline,
                 )
             )
-            seconds = max((deadline - self._clock()).total_seconds(), 0.0)
-            self._payment_timers.append(self._timers.call_later(seconds, self._guarded_call(self._deadline)))
+            self._arm_deadline(deadline)
             self._schedule_poll()
 
         def failed(exc: Exception) -> None:
@@ -449,6 +589,11 @@ class Journey:
     def _guarded_call(self, callback: Callable[[], None]) -> Callable[[], None]:
         guarded = self._guard(lambda _value: callback())
         return lambda: guarded(None)
+
+    def _arm_deadline(self, deadline: datetime) -> None:
+        seconds = max((deadline - self._clock()).total_seconds(), 0.0)
+        self._deadline_timer = self._timers.call_later(seconds, self._guarded_call(self._deadline))
+        self._payment_timers.append(self._deadline_timer)
 
     def _cancel_payment_timers(self) -> None:
         for timer in self._payment_timers:
@@ -474,7 +619,7 @@ class Journey:
             if not isinstance(self._screen, PaymentScreen):
                 return
             self.set_online(True)
-            if order.status is OrderStatus.AWAITING_PAYMENT:
+            if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):  # the payer may still pay
                 if not self._screen.connection_ok:
                     self._show(replace(self._screen, connection_ok=True))
                 self._schedule_poll()
@@ -493,19 +638,100 @@ class Journey:
 
     def _record_settlement(self, tx: TransactionRecord, order: Order) -> None:
         """Write HQ's final answer to the store (on a worker thread)."""
-        if order.status is OrderStatus.AWAITING_PAYMENT:
+        if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):
             return
         state, _outcome = _SETTLED[order.status]
         self._store.transition(
             tx.id, state, reason=f"hq_{order.status.value}", new_balance_fen=order.new_balance_fen
         )
 
+    # ---- paying with a wallet's payment code ------------------------------------------------------------
+
+    def _payment_code_scanned(self, payload: Payload) -> None:
+        """A wallet's payment code: it pays the order on the payment screen; anywhere else it is too early."""
+        screen = self._screen
+        if isinstance(screen, PaymentScreen):
+            if screen.code is None:
+                self._pay_with_code(payload)
+            else:
+                log.info("payment code %s ignored: a payment code is already under way", payload.masked)
+            return
+        if isinstance(screen, LoadingScreen):
+            log.info("payment code %s ignored during %s", payload.masked, screen.what.value)
+            return
+        log.info("payment code %s shown on %s: no order to pay yet", payload.masked, type(screen).__name__)
+        notice = Notice.PAYMENT_CODE_TOO_EARLY
+        keeps_own = isinstance(screen, ResultScreen) and screen.notice not in (None, notice)  # e.g. the slip's
+        if isinstance(screen, OverviewScreen):
+            self._show_amount(notice, self._quick_amount())  # the amount is what comes first
+        elif isinstance(screen, IdleScreen | HouseNumberScreen | AmountScreen | ResultScreen) and not keeps_own:
+            self._show(replace(screen, notice=notice))
+
+    def _not_a_payment_code(self, result: Payload | Rejection) -> None:
+        screen = self._screen
+        assert isinstance(screen, PaymentScreen)
+        if screen.code is not None:
+            return
+        unreadable = result in (Rejection.EMPTY, Rejection.TOO_LONG, Rejection.MALFORMED)
+        self._show(replace(screen, notice=Notice.QR_UNREADABLE if unreadable else Notice.NOT_A_PAYMENT_CODE))
+
+    def _pay_with_code(self, payload: Payload) -> None:
+        """Submit the code on the hq lane, written down before it is sent (kiosk/code_payment.py)."""
+        screen = self._screen
+        assert isinstance(screen, PaymentScreen) and self._tx is not None and self._order is not None
+        tx_id, order_no = self._tx.id, self._order.order_no
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()  # no time-out while a payment is being made
+        self._show(replace(screen, code=CodePayment.CHECKING, notice=None))
+
+        def answered(answer: CodeAnswer) -> None:
+            if not isinstance(self._screen, PaymentScreen):
+                return  # a status poll already showed how the order ended (and printed its receipt)
+            self._tx = answer.tx
+            state = answer.tx.state
+            if answer.failure is None:
+                self.set_online(True)
+            if state is TxState.PAYING:
+                # The wallet asks the resident to confirm on the phone; the status poll sees how it ends.
+                self._show(replace(self._screen, code=CodePayment.CONFIRMING, connection_ok=True))
+            elif state is TxState.AWAITING_PAYMENT:
+                if answer.failure is not None:
+                    self._note_reachability(answer.failure)
+                refused = not isinstance(answer.failure, HqUnreachable)
+                notice = Notice.PAYMENT_CODE_REFUSED if refused else Notice.HQ_UNREACHABLE
+                self._show(replace(self._screen, code=None, notice=notice))
+                self._arm_deadline(self._screen.deadline)  # the QR is still there to scan
+            elif state is TxState.UNKNOWN:
+                self._settle_unknown_payment(tx_id)
+            elif answer.order is not None and answer.order.status in _SETTLED:
+                self._settled(answer.order)
+            else:
+                self._closed(answer.tx)  # settled meanwhile (a status poll saw the QR payment)
+
+        def failed(exc: Exception) -> None:
+            log.error("payment code not recorded: %s", exc)
+            self._cancel_payment_timers()
+            self._close_failed(exc)
+
+        self._runner.submit(
+            "hq", lambda: pay_with_code(self._store, self._hq, tx_id, order_no, payload),
+            self._guard(answered), self._guard(failed),
+        )
+
+    def _settle_unknown_payment(self, tx_id: str) -> None:
+        """No answer to the payment code: the worker asks HQ at once; if HQ cannot say, the resident takes a slip."""
+        self._cancel_payment_timers()
+        self._show(LoadingScreen(Loading.CHECKING_PAYMENT))
+        done = self._guard(self._closed)
+        self._worker.settle_now(tx_id, lambda settled: self._runner.dispatch(lambda: done(settled)))
+
     def cancel_payment(self) -> None:
-        if isinstance(self._screen, PaymentScreen):
+        # Not while a payment code is with HQ (a moment): its answer decides what a cancel would have to undo.
+        if isinstance(self._screen, PaymentScreen) and self._screen.code is not CodePayment.CHECKING:
             self._close_order(Outcome.CANCELLED)
 
     def _deadline(self) -> None:
-        if isinstance(self._screen, PaymentScreen):
+        if isinstance(self._screen, PaymentScreen) and self._screen.code is None:
             self._close_order(Outcome.EXPIRED)
 
     def _close_order(self, wanted: Outcome) -> None:
@@ -565,6 +791,7 @@ class Journey:
 
     def _show_result(self, outcome: Outcome, notice: Notice | None = None) -> None:
         assert self._overview is not None and self._tx is not None
+        self.usage.journey_ended(outcome.value)
         order = self._order
         paid = outcome is Outcome.PAID and order is not None
         self._show(
@@ -647,7 +874,7 @@ class Journey:
 
     def _timeout_for(self, screen: Screen) -> float | None:
         ui = self._config.ui
-        if isinstance(screen, IdleScreen | LoadingScreen | PaymentScreen):
+        if isinstance(screen, IdleScreen | LoadingScreen | PaymentScreen | OutOfServiceScreen):
             return None  # nothing to time out; never while a payment is being confirmed
         if isinstance(screen, ResultScreen):
             return ui.result_s

@@ -19,12 +19,16 @@ _NOTICES = {
     Notice.AMOUNT_TOO_SMALL: N_("The smallest amount is {minimum}."),
     Notice.AMOUNT_TOO_LARGE: N_("The largest amount is {maximum}."),
     Notice.CONNECTION_TROUBLE: N_("Connection trouble. If you have paid, the payment is safe."),
+    Notice.PAYMENT_CODE_TOO_EARLY: N_("Choose the amount first, then show your payment code."),
+    Notice.NOT_A_PAYMENT_CODE: N_("This code cannot pay. Scan the QR code, or show your payment code."),
+    Notice.PAYMENT_CODE_REFUSED: N_("Payment code not accepted; nothing was charged. Show a new code or scan the QR."),
 }
 
 _LOADING = {
     Loading.FINDING_HOUSE: N_("Finding your home…"),
     Loading.CREATING_ORDER: N_("Preparing your payment…"),
     Loading.CANCELLING: N_("Cancelling…"),
+    Loading.CHECKING_PAYMENT: N_("Checking your payment…"),
 }
 
 _OUTCOMES = {
@@ -51,6 +55,21 @@ _RECEIPTS = {
     ReceiptState.PRINTED: N_("Please take your receipt."),
     ReceiptState.PAPER_OUT: N_("The printer is out of paper. Scan the code for your electronic receipt."),
     ReceiptState.FAILED: N_("The receipt could not be printed. Scan the code for your electronic receipt."),
+}
+
+# Paid, but the paper receipt did not come out and HQ gave no electronic receipt to show instead.
+_RECEIPTS_NO_URL = {
+    ReceiptState.PAPER_OUT: N_("The printer is out of paper, so no paper receipt. Your payment is complete."),
+    ReceiptState.FAILED: N_("The paper receipt could not be printed. Your payment is complete."),
+}
+
+# A reprint of the last receipt, asked for on the house's overview.
+_REPRINTS = {
+    ReceiptState.NONE: "",
+    ReceiptState.PRINTING: N_("Printing your last receipt…"),
+    ReceiptState.PRINTED: N_("Please take your receipt."),
+    ReceiptState.PAPER_OUT: N_("The printer is out of paper. Please ask the property office for a copy."),
+    ReceiptState.FAILED: N_("The receipt could not be printed. Please ask the property office for a copy."),
 }
 
 # The slip printed for a payment still being confirmed: it carries the order number, and there is no e-receipt.
@@ -100,9 +119,25 @@ def outcome_detail(outcome: Outcome) -> str:
     return _(_OUTCOME_DETAILS[outcome])
 
 
-def receipt_text(state: ReceiptState, outcome: Outcome | None = None) -> str:
-    """The receipt's printing state; for an outcome still UNKNOWN, the pending slip's (no e-receipt there)."""
+def receipt_text(state: ReceiptState, outcome: Outcome | None = None, *, e_receipt: bool = True) -> str:
+    """The receipt's printing state; for an outcome still UNKNOWN, the pending slip's (no e-receipt there).
+
+    `e_receipt` says whether the electronic receipt's QR is on screen, which a failed print points to.
+    """
+    if outcome is not Outcome.UNKNOWN and not e_receipt and state in _RECEIPTS_NO_URL:
+        return _(_RECEIPTS_NO_URL[state])
     text = (_SLIPS if outcome is Outcome.UNKNOWN else _RECEIPTS)[state]
+    return _(text) if text else ""
+
+
+def receipt_failed(state: ReceiptState) -> bool:
+    """The paper receipt (or slip) did not come out."""
+    return state in (ReceiptState.PAPER_OUT, ReceiptState.FAILED)
+
+
+def reprint_text(state: ReceiptState) -> str:
+    """How a reprint of the last receipt is going."""
+    text = _REPRINTS[state]
     return _(text) if text else ""
 
 

@@ -6,6 +6,10 @@ idempotency key, cancels it if it still awaits a payment nobody will make, and r
 repeats a request whose outcome is unknown: it asks. A failure a retry can fix (no answer, reset, 5xx, 429) is
 retried with exponential backoff and full jitter, at most `max_attempts` in all; one that cannot (other 4xx)
 goes to `needs_attention` at once. While HQ is unreachable the worker holds, and that time costs no attempts.
+
+An order whose payer is still confirming a payment code on the phone is not settled yet and is not a failure: the
+worker asks again `recheck_s` later, spending no attempt (unless the resident cancelled: then it is cancelled, as
+a wallet reverses a payment, and a confirmation that won the race stands).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from kiosk.clock import utc_now
 from kiosk.domain import Order, OrderStatus, ProtocolError
@@ -43,6 +47,7 @@ class Intent:
     CANCEL = "cancel"  # the resident cancelled
     EXPIRE = "expire"  # the payment countdown ended
     CREATE_UNKNOWN = "create_unknown"  # the order request got no answer
+    PAYMENT_UNKNOWN = "payment_unknown"  # a payment code was submitted and no answer came
     RECOVER = "recover"  # found in flight at start, after a crash or power loss
     STAFF_RETRY = "staff_retry"
 
@@ -71,6 +76,10 @@ class _Hold(Exception):
     """HQ is unreachable: stop until it answers again."""
 
 
+class _PayerConfirming(Exception):
+    """The payer is still confirming a payment code on the phone: ask again later, at no attempt's cost."""
+
+
 class OutboxWorker:
     """Delivers `settle` messages on its own thread; `run_once` does one pass on the caller's thread (tests)."""
 
@@ -84,6 +93,7 @@ class OutboxWorker:
         rand: Callable[[], float] = random.random,
         on_status: Callable[[QueueStatus], None] = lambda status: None,
         on_settled: SettledListener = lambda record: None,
+        recheck_s: float = 5.0,
     ) -> None:
         self._store = store
         self._client = client
@@ -95,6 +105,10 @@ class OutboxWorker:
         self._cond = threading.Condition()
         self._urgent: deque[tuple[str, SettledListener]] = deque()
         self._settled_urgently: set[str] = set()  # this pass: their queued message may be stale
+        self.recheck_s = recheck_s
+        # Transactions whose payer is confirming on the phone, and when to ask again. Only in memory: after a
+        # restart the worker simply asks at once.
+        self._not_before: dict[str, datetime] = {}
         self._woken = False
         self._stopping = False
         self._online = True
@@ -173,8 +187,14 @@ class OutboxWorker:
         pending = [m for m in self._store.pending_outbox() if m.kind is OutboxKind.SETTLE]
         if not pending:
             return None
-        waits = [(m.next_attempt_at - self._clock()).total_seconds() if m.next_attempt_at else 0.0 for m in pending]
+        now = self._clock()
+        waits = [(self._due(m) - now).total_seconds() for m in pending]
         return max(min(waits), 0.0)
+
+    def _due(self, message: OutboxMessage) -> datetime:
+        """When a settle message may be tried next: its backoff, or the recheck of a payer confirming."""
+        due = message.next_attempt_at or datetime.min.replace(tzinfo=UTC)
+        return max(due, self._not_before.get(message.transaction_id, due))
 
     def run_once(self) -> int:
         """One pass: urgent transactions first, then every due settle message. Returns how many were tried."""
@@ -187,7 +207,7 @@ class OutboxWorker:
                 if message.kind is not OutboxKind.SETTLE or message.transaction_id in seen:
                     continue
                 seen.add(message.transaction_id)  # one message per transaction per pass, oldest first
-                if message.next_attempt_at is not None and message.next_attempt_at > now:
+                if self._due(message) > now:
                     continue
                 tried += self._drain_urgent()  # a resident waiting on a cancel goes before the backlog
                 if message.transaction_id in self._settled_urgently:
@@ -234,7 +254,11 @@ class OutboxWorker:
             raise _Hold
         intent = str(message.payload.get("intent", Intent.RECOVER))
         try:
-            order = self._ask(tx)
+            order = self._ask(tx, intent)
+        except _PayerConfirming:
+            self._not_before[tx.id] = self._clock() + timedelta(seconds=self.recheck_s)
+            log.info("transaction %s: the payer is still confirming; asking again in %.0f s", tx.id, self.recheck_s)
+            return
         except HqUnreachable as exc:
             self.set_online(False)
             raise _Hold from exc
@@ -256,16 +280,22 @@ class OutboxWorker:
             order_no=order.order_no, new_balance_fen=order.new_balance_fen,
         )
 
-    def _ask(self, tx: TransactionRecord) -> Order:
-        """What HQ says the order is now; an order still awaiting payment is cancelled (a raced payment wins)."""
+    def _ask(self, tx: TransactionRecord, intent: str) -> Order:
+        """What HQ says the order is now; an order still awaiting payment is cancelled (a raced payment wins).
+
+        A payment code the payer is still confirming is left to the payer unless the resident cancelled.
+        """
         order = self._client.order(tx.order_no) if tx.order_no else self._client.order_by_key(tx.idempotency_key)
-        if order.status is OrderStatus.AWAITING_PAYMENT:
+        if order.status is OrderStatus.CONFIRMING and intent not in (Intent.CANCEL, Intent.EXPIRE):
+            raise _PayerConfirming
+        if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):
             order = self._client.cancel_order(order.order_no)
-        if order.status is OrderStatus.AWAITING_PAYMENT:
-            raise ProtocolError("HQ left the order awaiting payment after a cancel")
+        if order.status not in _FINAL:
+            raise ProtocolError(f"HQ left the order {order.status.value} after a cancel")
         return order
 
     def _finish(self, tx: TransactionRecord, message: OutboxMessage, state: TxState, **fields: object) -> None:
+        self._not_before.pop(tx.id, None)
         try:
             record = self._store.transition(tx.id, state, sent=[message.id], **fields)  # type: ignore[arg-type]
         except InvalidTransition:
@@ -285,6 +315,7 @@ class OutboxWorker:
                 last_error=error[:500], attempts=attempts, sent=[message.id],  # done with: nothing left to try
             )
             log.warning("transaction %s needs attention after %d attempt(s): %s", tx.id, attempts, error)
+            self._not_before.pop(tx.id, None)
             return
         wait = self.policy.delay(attempts, self._rand)
         self._store.outbox_failed(message.id, error=error, next_attempt_at=self._clock() + timedelta(seconds=wait))
@@ -293,5 +324,5 @@ class OutboxWorker:
     def _publish_status(self) -> None:
         counts = self._store.count_by_state()
         attention = counts[TxState.NEEDS_ATTENTION]
-        waiting = counts[TxState.UNKNOWN] + counts[TxState.NEW] + counts[TxState.AWAITING_PAYMENT]
+        waiting = sum(counts[s] for s in (TxState.UNKNOWN, TxState.NEW, TxState.AWAITING_PAYMENT, TxState.PAYING))
         self._on_status(QueueStatus(waiting=waiting, needs_attention=attention))

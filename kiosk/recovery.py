@@ -34,8 +34,9 @@ def recover(store: TransactionStore) -> int:
             store.transition(tx.id, TxState.NEEDS_ATTENTION, reason="recovered_without_message")
             store.transition(tx.id, TxState.UNKNOWN, reason="recovered_at_start", outbox=settle)
             continue
-        creates = [m.id for m in unsent if m.kind is OutboxKind.CREATE_ORDER]
-        store.transition(tx.id, TxState.UNKNOWN, reason="recovered_at_start", outbox=settle, sent=creates)
+        # An unsent order request or payment code is superseded: settling asks HQ, it never sends them again.
+        superseded = [m.id for m in unsent if m.kind in (OutboxKind.CREATE_ORDER, OutboxKind.PAYMENT_CODE)]
+        store.transition(tx.id, TxState.UNKNOWN, reason="recovered_at_start", outbox=settle, sent=superseded)
     if found:
         log.warning("recovered %d interrupted transaction(s); settling them with HQ", found)
     return found

@@ -15,6 +15,13 @@ from kiosk.domain import HouseOverview, HouseRef, Meter
 from kiosk.forecast import Forecast
 
 
+class Mode(StrEnum):
+    """How the terminal serves a resident: standard, or elderly mode (长辈版: larger, calmer, spoken)."""
+
+    STANDARD = "standard"
+    ELDERLY = "elderly"
+
+
 class Notice(StrEnum):
     """A message for the resident; its text is in `kiosk.messages`."""
 
@@ -31,12 +38,16 @@ class Notice(StrEnum):
     AMOUNT_TOO_SMALL = "amount_too_small"
     AMOUNT_TOO_LARGE = "amount_too_large"
     CONNECTION_TROUBLE = "connection_trouble"
+    PAYMENT_CODE_TOO_EARLY = "payment_code_too_early"  # a wallet's code shown before there is an order to pay
+    NOT_A_PAYMENT_CODE = "not_a_payment_code"  # another code shown on the payment screen
+    PAYMENT_CODE_REFUSED = "payment_code_refused"  # HQ (the wallet) would not take the code
 
 
 class Loading(StrEnum):
     FINDING_HOUSE = "finding_house"
     CREATING_ORDER = "creating_order"
     CANCELLING = "cancelling"
+    CHECKING_PAYMENT = "checking_payment"  # asking HQ how a payment whose answer was lost ended
 
 
 class Outcome(StrEnum):
@@ -62,6 +73,8 @@ class IdleScreen:
     language: str = "zh_CN"
     notice: Notice | None = None
     waiting: int = 0  # payments the terminal is still settling with HQ
+    card_reader_ready: bool = True  # False while the card reader is down: its way to start is not offered
+    qr_scanner_ready: bool = True  # the same for the QR scanner
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,10 @@ class OverviewScreen:
     selected_meter_id: str
     quick_amount_fen: int | None  # the last recharge's amount, offered as a one-touch repeat
     last_payment: LastPayment | None = None
+    #: The house's last payment here was paid: "Reprint last receipt" is offered.
+    reprint_available: bool = False
+    #: How a reprint asked for on this screen is going (NONE until one is asked for).
+    reprint: ReceiptState = ReceiptState.NONE
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,13 @@ class AmountScreen:
     notice: Notice | None = None
 
 
+class CodePayment(StrEnum):
+    """How a payment with a wallet's payment code is going, on the payment screen."""
+
+    CHECKING = "checking"  # sent to HQ; its answer is awaited
+    CONFIRMING = "confirming"  # the wallet asks the resident to confirm on the phone
+
+
 @dataclass(frozen=True)
 class PaymentScreen:
     house: HouseRef
@@ -114,8 +138,10 @@ class PaymentScreen:
     amount_fen: int
     order_no: str
     pay_url: str
-    deadline: datetime  # aware UTC; the UI counts down to it
+    deadline: datetime  # aware UTC; the UI counts down to it (not while a payment code is under way)
     connection_ok: bool = True
+    code: CodePayment | None = None  # the resident showed a wallet's payment code instead of scanning the QR
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -132,4 +158,18 @@ class ResultScreen:
     notice: Notice | None = None
 
 
-Screen = IdleScreen | HouseNumberScreen | LoadingScreen | OverviewScreen | AmountScreen | PaymentScreen | ResultScreen
+@dataclass(frozen=True)
+class OutOfServiceScreen:
+    """Staff or HQ took the terminal out of service: say so, and where else to pay (from the configuration)."""
+
+    where: tuple[tuple[str, str], ...] = ()  # (language, place) pairs
+
+    def where_in(self, language: str) -> str:
+        places = dict(self.where)
+        return places.get(language) or places.get("zh_CN") or next(iter(places.values()), "")
+
+
+Screen = (
+    IdleScreen | HouseNumberScreen | LoadingScreen | OverviewScreen | AmountScreen | PaymentScreen | ResultScreen
+    | OutOfServiceScreen
+)

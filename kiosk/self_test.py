@@ -86,6 +86,22 @@ def check_database(config: Config) -> CheckResult:
     return CheckResult("database", Verdict.WARN if attention else Verdict.OK, detail)
 
 
+def check_staff(config: Config) -> CheckResult:
+    """At least one staff PIN is set: without one the maintenance menu cannot be opened on site."""
+    from kiosk.app import database_path
+    from offline_queue.staff_store import StaffStore
+
+    store = StaffStore.open(database_path(config))
+    try:
+        members = store.members()
+    finally:
+        store.close()
+    if not members:
+        return CheckResult("staff", Verdict.WARN, "no staff PIN is set, so nobody can open the maintenance menu; "
+                                                  "set one with: kiosk staff set-pin <staff id>")
+    return CheckResult("staff", Verdict.OK, f"{len(members)} staff PIN(s) set")
+
+
 def check_catalogs() -> CheckResult:
     """Every shipped language has a catalog in which every message is translated and none is fuzzy."""
     problems = []
@@ -160,7 +176,10 @@ def check_hq(config: Config) -> CheckResult:
 
 def core_checks(config: Config, settle_s: float = 5.0) -> list[CheckResult]:
     """The checks that need no screen."""
-    results = run_checks([("database", lambda: check_database(config)), ("catalogs", check_catalogs)])
+    results = run_checks([
+        ("database", lambda: check_database(config)), ("staff", lambda: check_staff(config)),
+        ("catalogs", check_catalogs),
+    ])
     try:
         results += check_devices(config, settle_s)
     except Exception as exc:  # a device URL the factory refuses, a missing driver

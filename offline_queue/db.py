@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +107,66 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+class ThreadConnections:
+    """One sqlite3 connection per thread for plain-SQL transactions (the store's writes).
+
+    Each is made by the engine, so the connect hook sets it up and checks it like any other, then detached from
+    the pool: a write neither checks a connection out nor resets it on return (about 40 µs of a 300 µs durable
+    write), and one thread's connection keeps its page cache between that thread's writes. A connection is
+    closed by `close_all`, when its thread has ended (noticed when another thread gets its own), or by `discard`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[tuple[weakref.ref[threading.Thread], Any, sqlite3.Connection]] = []
+
+    def mine(self) -> sqlite3.Connection:
+        """This thread's connection (made on first use); raises DBAPIError when it cannot be opened."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        pooled = self._engine.raw_connection()
+        conn = pooled.driver_connection
+        assert isinstance(conn, sqlite3.Connection)  # the pysqlite driver
+        pooled.detach()
+        with self._lock:
+            ended = [entry for entry in self._all if not _alive(entry[0])]
+            self._all = [entry for entry in self._all if _alive(entry[0])]
+            self._all.append((weakref.ref(threading.current_thread()), pooled, conn))
+        for _thread, stale, _conn in ended:
+            stale.close()
+        self._local.conn = conn
+        return conn
+
+    def discard(self) -> None:
+        """Close this thread's connection (e.g. it could not roll back); the next use makes a new one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            mine = [entry for entry in self._all if entry[2] is conn]
+            self._all = [entry for entry in self._all if entry[2] is not conn]
+        for _thread, pooled, _conn in mine:
+            pooled.close()  # detached: this closes the connection itself (SQLite rolls back what it holds)
+
+    def close_all(self) -> None:
+        with self._lock:
+            everything, self._all = self._all, []
+        for _thread, pooled, _conn in everything:
+            pooled.close()
+
+
+def _alive(thread: weakref.ref[threading.Thread]) -> bool:
+    found = thread()
+    return found is not None and found.is_alive()
+
+
 #: The newest migration; a test keeps it equal to Alembic's head. Knowing it lets a start-up with an up-to-date
 #: database skip importing Alembic (and Mako, and Pygments): about 0.15 s of every start.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0004"
 
 
 def _at_head(engine: Engine) -> bool:

@@ -28,12 +28,18 @@ class ReceiptStatus(StrEnum):
 class OutboxKind(StrEnum):
     """The messages written for HQ.
 
-    `create_order` is sent by the journey while the resident waits; `settle` is the outbox worker's: ask HQ what
-    became of the order (by idempotency key), cancel it if it still awaits a payment nobody will make, and record
-    the answer. Settling never repeats a request blindly, so it is safe after any crash or lost answer.
+    `create_order` and `payment_code` are sent by the journey while the resident waits, each once; `settle` is the
+    outbox worker's: ask HQ what became of the order (by idempotency key), cancel it if it still awaits a payment
+    nobody will make, and record the answer. Settling never repeats a request blindly, so it is safe after any
+    crash or lost answer.
+
+    A `payment_code` message records the submission (its own idempotency key, the wallet, the code's last four
+    digits); the code itself is a one-minute bearer credential and is never written down, so it cannot be sent
+    again: a submission whose answer was lost is settled by asking.
     """
 
     CREATE_ORDER = "create_order"
+    PAYMENT_CODE = "payment_code"
     SETTLE = "settle"
 
 

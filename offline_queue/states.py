@@ -11,6 +11,7 @@ from enum import StrEnum
 class TxState(StrEnum):
     NEW = "new"  # written locally; the order is not yet known to exist at HQ
     AWAITING_PAYMENT = "awaiting_payment"  # HQ created the order; the payment QR is shown
+    PAYING = "paying"  # a wallet's payment code was submitted: HQ's answer, or the payer's confirmation, awaited
     PAID = "paid"  # HQ confirmed the payment and credited the meter
     DECLINED = "declined"  # the payer declined
     EXPIRED = "expired"  # not paid before the countdown ended; cancelled at HQ
@@ -36,7 +37,11 @@ _SETTLED_BY_HQ = {
 ALLOWED: dict[TxState, frozenset[TxState]] = {
     TxState.NEW: frozenset({TxState.AWAITING_PAYMENT, TxState.ABANDONED, TxState.UNKNOWN}),
     TxState.AWAITING_PAYMENT: frozenset(
-        {TxState.PAID, TxState.DECLINED, TxState.EXPIRED, TxState.CANCELLED, TxState.UNKNOWN}
+        {TxState.PAYING, TxState.PAID, TxState.DECLINED, TxState.EXPIRED, TxState.CANCELLED, TxState.UNKNOWN}
+    ),
+    # HQ's answer to the code or a status poll; refused (4xx) or never received: back to the QR; no answer: unknown.
+    TxState.PAYING: frozenset(
+        {TxState.PAID, TxState.DECLINED, TxState.EXPIRED, TxState.CANCELLED, TxState.AWAITING_PAYMENT, TxState.UNKNOWN}
     ),
     TxState.UNKNOWN: frozenset(_SETTLED_BY_HQ | {TxState.NEEDS_ATTENTION}),
     TxState.NEEDS_ATTENTION: frozenset(_SETTLED_BY_HQ | {TxState.UNKNOWN}),

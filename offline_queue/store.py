@@ -1,24 +1,30 @@
-"""The local transaction store: every order is written here before any network call, and never deleted.
+"""The local transaction store: every order is written here before any network call; only a finished one ever
+leaves it, into the archive (`offline_queue/archive.py`).
 
-One `TransactionStore` is shared by the GUI thread and the worker threads: it holds one Engine and opens
-a short session per call, and hands out frozen dataclasses, never live ORM objects.
+One `TransactionStore` is shared by the GUI thread and the worker threads: it holds one Engine; each write is one
+BEGIN IMMEDIATE transaction of plain SQL on a pooled connection, each read a short ORM session; it hands out
+frozen dataclasses, never live ORM objects.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -30,6 +36,7 @@ from offline_queue.models import (
     ReceiptStatus,
     TransactionEventRow,
     TransactionRow,
+    UTCDateTime,
 )
 from offline_queue.states import TERMINAL_STATES, TxState, check
 
@@ -86,6 +93,15 @@ class TransactionEvent:
     def detail(self) -> dict[str, Any] | None:
         """The event's detail, decoded afresh on each access."""
         return None if self.detail_json is None else json.loads(self.detail_json)
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """One transaction's rows exactly as stored (column name to value; times as ISO text): what the archive keeps."""
+
+    transaction: dict[str, Any]
+    events: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +186,16 @@ def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+_WRITE_LOCKS: dict[Path, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    """The in-process write lock of one database file, shared by every store opened on it."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -177,7 +203,8 @@ def _utc_now() -> datetime:
 class TransactionStore:
     """The durable journal of transactions, their state history and the outbox of messages to HQ.
 
-    Thread-safe: any thread may call any method. Writes are serialised by SQLite (BEGIN IMMEDIATE).
+    Thread-safe: any thread may call any method. Writes are serialised: within the process by a lock per database
+    file, between processes by SQLite (BEGIN IMMEDIATE and the busy timeout).
     """
 
     def __init__(self, engine: Engine, path: Path, clock: Clock = _utc_now) -> None:
@@ -187,6 +214,8 @@ class TransactionStore:
         self._path = path
         self._clock = clock
         self._closed = False
+        self._write_lock = _write_lock(path)
+        self._connections = db.ThreadConnections(engine)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, clock: Clock | None = None) -> TransactionStore:
@@ -204,8 +233,9 @@ class TransactionStore:
         return cls(engine, db_path, clock or _utc_now)
 
     def close(self) -> None:
-        """Close every pooled connection. The store cannot be used afterwards."""
+        """Close every connection. The store cannot be used afterwards."""
         self._closed = True
+        self._connections.close_all()
         self._engine.dispose()
 
     def __enter__(self) -> TransactionStore:
@@ -230,6 +260,9 @@ class TransactionStore:
         return self._engine
 
     # -- writes ---------------------------------------------------------------------------------------
+    #
+    # The hot paths: plain SQL on the pooled sqlite3 connection inside one BEGIN IMMEDIATE transaction. Through the
+    # ORM's unit of work a state change cost about four times the bare INSERT+COMMIT it has to pay for anyway.
 
     def create(
         self,
@@ -244,38 +277,38 @@ class TransactionStore:
     ) -> TransactionRecord:
         """Record a new order (state NEW) with a fresh idempotency key, its first event and a
         "create_order" outbox message, all in one transaction."""
-        row = TransactionRow(
-            id=str(uuid.uuid4()),
-            idempotency_key=new_idempotency_key(),
-            terminal_id=_text("terminal_id", terminal_id),
-            service=_text("service", service),
-            house_id=_text("house_id", house_id),
-            house_label=_text("house_label", house_label),
-            meter_id=_text("meter_id", meter_id),
-            meter_label=_text("meter_label", meter_label),
-            amount_fen=_positive_amount(amount_fen),
-            state=TxState.NEW.value,
-            receipt_status=ReceiptStatus.NONE.value,
-            attempts=0,
-        )
-        # The exact body HQ gets under this key; a retry must send it unchanged.
-        body = {
-            "terminal_id": row.terminal_id,
-            "house_id": row.house_id,
-            "meter_id": row.meter_id,
-            "service": row.service,
-            "amount_fen": row.amount_fen,
+        values: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "idempotency_key": new_idempotency_key(),
+            "terminal_id": _text("terminal_id", terminal_id),
+            "service": _text("service", service),
+            "house_id": _text("house_id", house_id),
+            "house_label": _text("house_label", house_label),
+            "meter_id": _text("meter_id", meter_id),
+            "meter_label": _text("meter_label", meter_label),
+            "amount_fen": _positive_amount(amount_fen),
+            "state": TxState.NEW.value,
+            "order_no": None,
+            "pay_url": None,
+            "receipt_url": None,
+            "new_balance_fen": None,
+            "receipt_status": ReceiptStatus.NONE.value,
+            "attempts": 0,
+            "last_error": None,
         }
-        with self._write() as session:
+        # The exact body HQ gets under this key; a retry must send it unchanged.
+        body = _to_json(
+            "outbox payload",
+            {name: values[name] for name in ("terminal_id", "house_id", "meter_id", "service", "amount_fen")},
+        )
+        with self._write() as conn:
             now = self._now()
-            row.created_at = row.updated_at = now
-            session.add(row)
-            # No ORM relationships, so the parent row must be flushed before rows that refer to it.
-            session.flush()
-            session.add(TransactionEventRow(transaction_id=row.id, at=now, from_state=None, to_state=TxState.NEW.value))
-            session.add(self._outbox_row(row.id, OutboxKind.CREATE_ORDER, body, now))
-            session.flush()
-            return _record(row)
+            values["created_at"] = values["updated_at"] = stamp = _stamp(now)
+            conn.execute(_INSERT_TX, [values[name] for name in _TX_COLUMNS])
+            conn.execute(_INSERT_EVENT, (values["id"], stamp, None, TxState.NEW.value, None, None))
+            conn.execute(_INSERT_OUTBOX, (values["id"], OutboxKind.CREATE_ORDER.value, body, stamp))
+        values.update(state=TxState.NEW, receipt_status=ReceiptStatus.NONE, created_at=now, updated_at=now)
+        return TransactionRecord(**values)
 
     def transition(
         self,
@@ -300,89 +333,64 @@ class TransactionStore:
         unknown = set(fields) - set(_TRANSITION_FIELDS)
         if unknown:
             raise TypeError(f"transition() cannot set {', '.join(sorted(unknown))}")
-        values = {name: _TRANSITION_FIELDS[name](name, value) for name, value in fields.items()}
+        changes = {name: _TRANSITION_FIELDS[name](name, value) for name, value in fields.items()}
         reason = None if reason is None else _text("reason", reason)
         detail_json = None if detail is None else _to_json("detail", detail)
-        message: tuple[OutboxKind, str] | None = None
+        message: tuple[str, str] | None = None
         if outbox is not None:
             kind, payload = outbox
-            message = (OutboxKind(kind), _to_json("outbox payload", payload))
+            message = (OutboxKind(kind).value, _to_json("outbox payload", payload))
+        sent_ids = list(sent)
+        update = _update_statement(changes)
 
-        with self._write() as session:
-            row = self._row(session, tx_id)
-            current = TxState(row.state)
+        with self._write() as conn:
+            values = _select_tx(conn, tx_id)
+            current = TxState(values["state"])
             check(current, target)
-            new_order_no = values.get("order_no")
-            if new_order_no is not None and row.order_no not in (None, new_order_no):
-                raise ValueError(f"transaction {tx_id} already has order {row.order_no}; refusing {new_order_no}")
-            now = self._now()
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.state = target.value
-            row.updated_at = now
-            session.add(
-                TransactionEventRow(
-                    transaction_id=row.id,
-                    at=now,
-                    from_state=current.value,
-                    to_state=target.value,
-                    reason=reason,
-                    detail=detail_json,
-                )
-            )
+            new_order_no = changes.get("order_no")
+            if new_order_no is not None and values["order_no"] not in (None, new_order_no):
+                raise ValueError(f"transaction {tx_id} already has order {values['order_no']}; refusing {new_order_no}")
+            stamp = _stamp(self._now())
+            values.update(changes, state=target.value, updated_at=stamp)
+            conn.execute(update, (target.value, stamp, *changes.values(), tx_id))
+            conn.execute(_INSERT_EVENT, (tx_id, stamp, current.value, target.value, reason, detail_json))
             if message is not None:
-                session.add(
-                    OutboxRow(
-                        transaction_id=row.id,
-                        kind=message[0].value,
-                        payload=message[1],
-                        created_at=now,
-                        attempts=0,
-                    )
-                )
-            for outbox_id in sent:
-                self._mark_sent(session, outbox_id, now, tx_id)
-            session.flush()
-            return _record(row)
-
-    @staticmethod
-    def _mark_sent(session: Session, outbox_id: int, now: datetime, tx_id: str | None = None) -> OutboxRow:
-        row = session.get(OutboxRow, outbox_id)
-        if row is None or (tx_id is not None and row.transaction_id != tx_id):
-            raise RecordNotFound(f"no outbox message {outbox_id}" + (f" of {tx_id}" if tx_id else ""))
-        if row.sent_at is None:
-            row.sent_at = now
-        return row
+                conn.execute(_INSERT_OUTBOX, (tx_id, message[0], message[1], stamp))
+            for outbox_id in sent_ids:
+                _mark_sent(conn, outbox_id, stamp, tx_id)
+        return record_from_row(values)
 
     def outbox_failed(self, outbox_id: int, *, error: str, next_attempt_at: datetime | None) -> OutboxMessage:
         """Count a failed delivery of a message: its attempts, the error, and when to try again."""
         error = _text("error", error)
-        with self._write() as session:
-            row = session.get(OutboxRow, outbox_id)
-            if row is None:
+        retry_at = None if next_attempt_at is None else _stamp(next_attempt_at)
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (error[:500], retry_at, outbox_id),
+            ).rowcount
+            if not changed:
                 raise RecordNotFound(f"no outbox message {outbox_id}")
-            row.attempts += 1
-            row.last_error = error[:500]
-            row.next_attempt_at = next_attempt_at
-            session.flush()
-            return self._message(session, row)
+            return _select_message(conn, outbox_id)
 
     def mark_outbox_sent(self, outbox_id: int) -> OutboxMessage:
         """Mark a message as delivered to HQ. Marking it again keeps the first time."""
-        with self._write() as session:
-            row = self._mark_sent(session, outbox_id, self._now())
-            session.flush()
-            return self._message(session, row)
+        with self._write() as conn:
+            _mark_sent(conn, outbox_id, _stamp(self._now()))
+            return _select_message(conn, outbox_id)
 
     def set_receipt_status(self, tx_id: str, status: ReceiptStatus | str) -> TransactionRecord:
         """Record whether the paper receipt was printed ("none", "printed", "failed")."""
         receipt_status = ReceiptStatus(status)
-        with self._write() as session:
-            row = self._row(session, tx_id)
-            row.receipt_status = receipt_status.value
-            row.updated_at = self._now()
-            session.flush()
-            return _record(row)
+        with self._write() as conn:
+            values = _select_tx(conn, tx_id)
+            stamp = _stamp(self._now())
+            conn.execute(
+                "UPDATE transactions SET receipt_status = ?, updated_at = ? WHERE id = ?",
+                (receipt_status.value, stamp, tx_id),
+            )
+            values.update(receipt_status=receipt_status.value, updated_at=stamp)
+        return record_from_row(values)
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -429,6 +437,19 @@ class TransactionStore:
             )
             return None if row is None else _record(row)
 
+    def transactions(
+        self, *, state: TxState | None = None, created_since: datetime | None = None
+    ) -> list[TransactionRecord]:
+        """Transactions of the live journal, oldest first: all, or those in `state` and created at or after
+        `created_since` (the archived ones: `offline_queue.archive`)."""
+        query = select(TransactionRow).order_by(TransactionRow.created_at, TransactionRow.id)
+        if state is not None:
+            query = query.where(TransactionRow.state == TxState(state).value)
+        if created_since is not None:
+            query = query.where(TransactionRow.created_at >= created_since)
+        with self._read() as session:
+            return [_record(r) for r in session.scalars(query)]
+
     def count_by_state(self) -> dict[TxState, int]:
         """How many transactions are in each state (every state present, zero included)."""
         with self._read() as session:
@@ -461,6 +482,40 @@ class TransactionStore:
             )
             return [_message(row, key) for row, key in rows]
 
+    # -- retention ------------------------------------------------------------------------------------
+
+    def finished_before(self, cutoff: datetime, limit: int) -> list[StoredRows]:
+        """Up to `limit` finished transactions last changed before `cutoff`, least recently changed first, each
+        with its events and outbox messages exactly as stored. Finished: a terminal state and every message sent
+        (a receipt is printed seconds after the payment, or never: `none` on an old payment is final)."""
+        with self._raw("BEGIN DEFERRED") as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT id FROM transactions t WHERE state IN ({_TERMINAL_LIST}) AND updated_at < ? "
+                    "AND NOT EXISTS (SELECT 1 FROM outbox u WHERE u.transaction_id = t.id AND u.sent_at IS NULL) "
+                    "ORDER BY updated_at, id LIMIT ?",
+                    (_stamp(cutoff), limit),
+                )
+            ]
+            return [rows for tx_id in ids if (rows := _stored_rows(conn, tx_id)) is not None]
+
+    def forget(self, archived: Iterable[StoredRows]) -> list[str]:
+        """Delete, in one BEGIN IMMEDIATE transaction, the transactions of `archived` (with their events and
+        messages) whose rows are still exactly as given; the ids deleted. Call it only once they are safely in
+        the archive. The database itself refuses to delete a transaction that is not finished."""
+        forgotten = []
+        with self._write() as conn:
+            for rows in archived:
+                tx_id = rows.transaction["id"]
+                if _stored_rows(conn, tx_id) != rows:
+                    continue  # changed since it was archived, or gone: a later pass archives what is there now
+                conn.execute("DELETE FROM outbox WHERE transaction_id = ?", (tx_id,))
+                conn.execute("DELETE FROM transaction_events WHERE transaction_id = ?", (tx_id,))
+                conn.execute("DELETE FROM transactions WHERE id = ?", (tx_id,))
+                forgotten.append(tx_id)
+        return forgotten
+
     # -- internals ------------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
@@ -470,9 +525,42 @@ class TransactionStore:
         return now.astimezone(UTC)
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with self._session(self._engine) as session:
-            yield session
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # Writers of this process queue here, woken in turn, rather than in SQLite's busy handler, which polls
+        # with growing sleeps: under a steady stream of short writes a polling writer can lose every race for
+        # longer than the busy timeout ("database is locked"). Other processes still meet the busy timeout.
+        if not self._write_lock.acquire(timeout=db.BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(f"transaction store {self._path}: busy (another write took too long)")
+        try:
+            with self._raw("BEGIN IMMEDIATE") as conn:
+                yield conn
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
+    def _raw(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction on this thread's own sqlite3 connection (`db.ThreadConnections`), started with
+        `begin`: committed when the block ends, rolled back on any error."""
+        if self._closed:
+            raise StoreError(f"transaction store {self._path} is closed")
+        try:
+            conn = self._connections.mine()
+        except DBAPIError as exc:
+            raise StoreError(f"transaction store {self._path}: {exc.orig}") from exc
+        try:
+            conn.execute(begin)
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # the error that got us here is the one to report
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"transaction store {self._path}: {exc}") from exc
+        finally:
+            if conn.in_transaction:
+                self._connections.discard()  # it could not roll back: never use it again
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -495,22 +583,6 @@ class TransactionStore:
         if row is None:
             raise RecordNotFound(f"no transaction {tx_id}")
         return row
-
-    @staticmethod
-    def _outbox_row(tx_id: str, kind: OutboxKind, payload: Mapping[str, Any], now: datetime) -> OutboxRow:
-        return OutboxRow(
-            transaction_id=tx_id,
-            kind=kind.value,
-            payload=_to_json("outbox payload", payload),
-            created_at=now,
-            attempts=0,
-        )
-
-    @staticmethod
-    def _message(session: Session, row: OutboxRow) -> OutboxMessage:
-        key = session.scalar(select(TransactionRow.idempotency_key).where(TransactionRow.id == row.transaction_id))
-        assert key is not None  # the foreign key guarantees it
-        return _message(row, key)
 
 
 def _record(row: TransactionRow) -> TransactionRecord:
@@ -562,3 +634,153 @@ def _message(row: OutboxRow, idempotency_key: str) -> OutboxMessage:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
     )
+
+
+# -- plain SQL of the write paths ---------------------------------------------------------------------------------
+
+# A record's fields are the table's columns, in the same order (a test keeps them equal).
+_TX_COLUMNS = tuple(f.name for f in fields(TransactionRecord))
+_SELECT_TX = f"SELECT {', '.join(_TX_COLUMNS)} FROM transactions WHERE id = ?"
+_INSERT_TX = f"INSERT INTO transactions ({', '.join(_TX_COLUMNS)}) VALUES ({', '.join('?' * len(_TX_COLUMNS))})"
+_INSERT_EVENT = (
+    "INSERT INTO transaction_events (transaction_id, at, from_state, to_state, reason, detail)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTBOX = "INSERT INTO outbox (transaction_id, kind, payload, created_at, attempts) VALUES (?, ?, ?, ?, 0)"
+_SELECT_MESSAGE = (
+    "SELECT o.id, o.transaction_id, t.idempotency_key, o.kind, o.payload, o.created_at, o.sent_at, o.attempts,"
+    " o.next_attempt_at, o.last_error FROM outbox o JOIN transactions t ON t.id = o.transaction_id WHERE o.id = ?"
+)
+# The column type's own conversion, so the write paths store exactly what the ORM reads back.
+_UTC_TEXT = UTCDateTime()
+_DIALECT = sqlite.dialect()
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is UTC:  # the store's own clock readings (`_now`): the column type's format, without its checks
+        return moment.isoformat(timespec="microseconds")
+    text = _UTC_TEXT.process_bind_param(moment, _DIALECT)
+    assert text is not None
+    return text
+
+
+def _moment(text: str | None) -> datetime | None:
+    return _UTC_TEXT.process_result_value(text, _DIALECT)
+
+
+def _select_tx(conn: sqlite3.Connection, tx_id: str) -> dict[str, Any]:
+    row = conn.execute(_SELECT_TX, (tx_id,)).fetchone()
+    if row is None:
+        raise RecordNotFound(f"no transaction {tx_id}")
+    return dict(zip(_TX_COLUMNS, row, strict=True))
+
+
+def _update_statement(changes: Mapping[str, object]) -> str:
+    # Column names come from _TRANSITION_FIELDS only (checked by the caller), never from outside.
+    assigned = "".join(f", {name} = ?" for name in changes)
+    return f"UPDATE transactions SET state = ?, updated_at = ?{assigned} WHERE id = ?"
+
+
+def _mark_sent(conn: sqlite3.Connection, outbox_id: int, stamp: str, tx_id: str | None = None) -> None:
+    """Mark a message delivered (keeping the first time); RecordNotFound if it is not there (or not `tx_id`'s)."""
+    if tx_id is None:
+        cursor = conn.execute("UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ?", (stamp, outbox_id))
+    else:
+        cursor = conn.execute(
+            "UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ? AND transaction_id = ?",
+            (stamp, outbox_id, tx_id),
+        )
+    if cursor.rowcount != 1:
+        raise RecordNotFound(f"no outbox message {outbox_id}" + (f" of {tx_id}" if tx_id else ""))
+
+
+_TERMINAL_LIST = ", ".join(f"'{state.value}'" for state in sorted(TERMINAL_STATES))
+
+
+def _stored_rows(conn: sqlite3.Connection, tx_id: str) -> StoredRows | None:
+    cursor = conn.execute("SELECT * FROM transactions WHERE id = ?", (tx_id,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return StoredRows(
+        transaction=dict(zip(_column_names(cursor), row, strict=True)),
+        events=_all_rows(conn, "SELECT * FROM transaction_events WHERE transaction_id = ? ORDER BY id", tx_id),
+        outbox=_all_rows(conn, "SELECT * FROM outbox WHERE transaction_id = ? ORDER BY id", tx_id),
+    )
+
+
+def _all_rows(conn: sqlite3.Connection, sql: str, *params: object) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = _column_names(cursor)
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _select_message(conn: sqlite3.Connection, outbox_id: int) -> OutboxMessage:
+    cursor = conn.execute(_SELECT_MESSAGE, (outbox_id,))
+    values = dict(zip(_column_names(cursor), cursor.fetchone(), strict=True))
+    return message_from_row(values, values.pop("idempotency_key"))
+
+
+def _column_names(cursor: sqlite3.Cursor) -> list[str]:
+    return [column[0] for column in cursor.description]
+
+
+def record_from_row(values: Mapping[str, Any]) -> TransactionRecord:
+    """A record from a `transactions` row as stored (state and times as text); other columns are ignored."""
+    # Spelled out (not a loop over the fields): this runs on every write, and the loop cost as much as the SQL.
+    return TransactionRecord(
+        id=values["id"],
+        idempotency_key=values["idempotency_key"],
+        terminal_id=values["terminal_id"],
+        service=values["service"],
+        house_id=values["house_id"],
+        house_label=values["house_label"],
+        meter_id=values["meter_id"],
+        meter_label=values["meter_label"],
+        amount_fen=values["amount_fen"],
+        state=TxState(values["state"]),
+        order_no=values["order_no"],
+        pay_url=values["pay_url"],
+        receipt_url=values["receipt_url"],
+        new_balance_fen=values["new_balance_fen"],
+        receipt_status=ReceiptStatus(values["receipt_status"]),
+        attempts=values["attempts"],
+        last_error=values["last_error"],
+        created_at=_moment_required(values["created_at"]),
+        updated_at=_moment_required(values["updated_at"]),
+    )
+
+
+def event_from_row(values: Mapping[str, Any]) -> TransactionEvent:
+    """An event from a `transaction_events` row as stored."""
+    return TransactionEvent(
+        id=values["id"],
+        transaction_id=values["transaction_id"],
+        at=_moment_required(values["at"]),
+        from_state=None if values["from_state"] is None else TxState(values["from_state"]),
+        to_state=TxState(values["to_state"]),
+        reason=values["reason"],
+        detail_json=values["detail"],
+    )
+
+
+def message_from_row(values: Mapping[str, Any], idempotency_key: str) -> OutboxMessage:
+    """A message from an `outbox` row as stored, with its transaction's idempotency key."""
+    return OutboxMessage(
+        id=values["id"],
+        transaction_id=values["transaction_id"],
+        idempotency_key=idempotency_key,
+        kind=OutboxKind(values["kind"]),
+        payload_json=values["payload"],
+        created_at=_moment_required(values["created_at"]),
+        sent_at=_moment(values["sent_at"]),
+        attempts=values["attempts"],
+        next_attempt_at=_moment(values["next_attempt_at"]),
+        last_error=values["last_error"],
+    )
+
+
+def _moment_required(text: str) -> datetime:
+    moment = _moment(text)
+    assert moment is not None  # the column is NOT NULL
+    return moment

@@ -7,6 +7,8 @@ pkgs=(fonts-noto-cjk espeak-ng libespeak-ng1 sox libegl1 libgl1 libxkbcommon0 li
       libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
       libxcb-render-util0 libxcb-image0)
 [ "$purpose" = demo ] && pkgs+=(xvfb xauth)
+# The fleet dashboard's test drives Debian's chromium with Playwright (which then downloads no browser of its own).
+[ "$purpose" = test ] && pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import Config, describe, load_config
+from ui.maintenance.host import LEAVE_EXIT_CODE, RESTART_EXIT_CODE
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
@@ -33,6 +34,11 @@ def test_the_unit_restarts_the_terminal_and_watches_its_event_loop() -> None:
     assert int(service["WatchdogSec"]) > 0
     assert service["ExecStart"] == "/opt/kiosk/kiosk run --config /etc/kiosk/kiosk.toml"
     assert "--self-test" in service["ExecStartPre"]
+
+
+def test_leaving_kiosk_mode_is_the_one_exit_systemd_does_not_restart() -> None:
+    assert unit()["Service"]["RestartPreventExitStatus"].split() == [str(LEAVE_EXIT_CODE)]
+    assert RESTART_EXIT_CODE != LEAVE_EXIT_CODE
 
 
 @pytest.fixture

@@ -88,6 +88,10 @@ class DeferredJourney:
         if self._real:
             self._real.choose_amount(amount_fen)
 
+    def reprint_last_receipt(self) -> None:
+        if self._real:
+            self._real.reprint_last_receipt()
+
     def cancel_payment(self) -> None:
         if self._real:
             self._real.cancel_payment()

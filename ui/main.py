@@ -13,7 +13,10 @@ from kiosk.config import Config, ConfigError, describe, load_config
 from kiosk.i18n import Translator
 from ui.bridge import QtDispatcher, QtTimers
 from ui.deferred_journey import DeferredJourney
+from ui.keyboard_wedge import KeyboardWedgeFilter
+from ui.keyboard_wedge import install as install_keyboard_wedge
 from ui.main_window import MainWindow
+from ui.maintenance.host import RESTART_EXIT_CODE, install_maintenance, restart_process
 from ui.qt import QApplication, QEvent, QObject, QTimer
 from ui.watchdog import GuiWatchdog
 
@@ -32,6 +35,8 @@ def build_terminal_window(app: QApplication, config: Config) -> tuple[Terminal, 
     window = MainWindow(terminal.journey, config, terminal.translator)
     app.aboutToQuit.connect(terminal.stop)
     terminal.start()
+    install_keyboard_wedge(app, terminal.keyboard)
+    install_maintenance(window, terminal)
     window.present()
     return terminal, window
 
@@ -59,9 +64,14 @@ class StartingTerminal:
     welcome screen shows meanwhile, and touches do nothing until `terminal` is set (`ready`).
     """
 
-    def __init__(self, app: QApplication, config: Config, on_ready: Callable[[Terminal], None] | None = None) -> None:
+    def __init__(
+        self, app: QApplication, config: Config, on_ready: Callable[[Terminal], None] | None = None,
+        config_path: str | None = None,
+    ) -> None:
         self.config = config
+        self._config_path = config_path  # for HQ's "reload configuration" command
         self.terminal: Terminal | None = None
+        self.keyboard_wedge: KeyboardWedgeFilter | None = None
         self._app = app
         self._on_ready = on_ready
         self.translator = Translator(config.ui.language, config.terminal.timezone)
@@ -73,10 +83,13 @@ class StartingTerminal:
     def _build_core(self) -> None:
         from kiosk.app import Terminal  # the heavy part of a start, deliberately after the first paint
 
-        terminal = Terminal(self.config, QtDispatcher().dispatch, QtTimers(), translator=self.translator)
+        terminal = Terminal(self.config, QtDispatcher().dispatch, QtTimers(), translator=self.translator,
+                            config_path=self._config_path)
         self._app.aboutToQuit.connect(terminal.stop)
         terminal.start()
+        self.keyboard_wedge = install_keyboard_wedge(self._app, terminal.keyboard)  # keyboard devices' bursts
         self.journey.attach(terminal.journey)
+        self.maintenance = install_maintenance(self.window, terminal)  # the hidden staff menu
         self.terminal = terminal
         if self._on_ready is not None:
             self._on_ready(terminal)
@@ -110,6 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config-example":
         print(describe(), end="")
         return 0
+    if args.command == "queue":
+        from kiosk.queue_cli import run_queue  # no Qt: a report on the terminal's transactions
+
+        logging.getLogger().setLevel(logging.WARNING)  # the listing is the output; problems still log
+        return run_queue(args)
+    if args.command == "staff":
+        from kiosk.staff_cli import run_staff  # no Qt: PINs are set from a shell on the terminal
+
+        logging.getLogger().setLevel(logging.WARNING)
+        return run_staff(args)
     if args.command == "self-test":
         logging.getLogger().setLevel(logging.WARNING)  # the report is the output; problems still log
         return self_test(args.config, as_json=args.json, settle_s=args.settle)
@@ -129,10 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         watchdog = GuiWatchdog(app)
         app.aboutToQuit.connect(watchdog.stopping)
-        _starting = StartingTerminal(app, config, on_ready=lambda _terminal: watchdog.ready())
-        return app.exec()
+        _starting = StartingTerminal(
+            app, config, on_ready=lambda _terminal: watchdog.ready(), config_path=args.config
+        )
+        code = app.exec()
+        if code == RESTART_EXIT_CODE:  # staff asked for a restart in the maintenance menu
+            restart_process()
+        return code
 
-    from kiosk.demo import start_demo  # the demo brings HQ along; a terminal never loads it
+    from kiosk.demo import DEMO_OPERATOR, start_demo  # the demo brings HQ along; a terminal never loads it
 
     demo = start_demo(
         orientation=args.orientation, language=args.language, fullscreen=not args.windowed
@@ -153,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     control.start()
     app.aboutToQuit.connect(control.stop)
     print(f"Demo HQ: {demo.hq.base_url}  (sandbox checkout pages open from the payment QR)")
+    print(f"Fleet dashboard: {demo.hq.base_url}/fleet  (operator {DEMO_OPERATOR}, password {demo.operator_password})")
     print(f"Control API: {control.url}  (docs/simulators.md)")
     panel = None
     if not args.no_panel:

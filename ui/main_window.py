@@ -9,6 +9,7 @@ from kiosk.screens import (
     HouseNumberScreen,
     IdleScreen,
     LoadingScreen,
+    OutOfServiceScreen,
     OverviewScreen,
     PaymentScreen,
     ResultScreen,
@@ -37,6 +38,7 @@ from ui.screens.base import ScreenView
 from ui.screens.house_number import HouseNumberView
 from ui.screens.idle import IdleView
 from ui.screens.loading import LoadingView
+from ui.screens.out_of_service import OutOfServiceView
 from ui.screens.overview import OverviewView
 from ui.screens.payment import PaymentView
 from ui.screens.result import ResultView
@@ -125,11 +127,13 @@ class MainWindow(QWidget):
             AmountScreen: AmountView(journey, t),
             PaymentScreen: PaymentView(journey, t),
             ResultScreen: ResultView(journey, t),
+            OutOfServiceScreen: OutOfServiceView(journey, t),
         }
         for view in self.views.values():
             view.set_portrait(self.portrait)
             self.stack.addWidget(view)
         self.overlay = TimeWarningOverlay(journey, t, self)
+        self.maintenance: QWidget | None = None  # the staff menu, over everything (ui/maintenance/host.py)
 
         self.activity_filter = ActivityFilter(journey, self.overlay, self)
         self.lockdown_filter = LockdownFilter(self)
@@ -153,11 +157,12 @@ class MainWindow(QWidget):
         else:
             self.show()
 
-    def leave_kiosk(self) -> None:
-        """The only way out of a locked-down terminal (the maintenance menu calls it): close and quit."""
+    def leave_kiosk(self, exit_code: int = 0) -> None:
+        """The only way out of a locked-down terminal (the maintenance menu calls it): close and quit with
+        ``exit_code``, which tells a service manager not to start the terminal again."""
         self._leaving = True
         self.close()
-        QApplication.quit()
+        QApplication.exit(exit_code)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closed from outside (a window manager, xdotool, a stray shortcut): back to idle, never out of the app."""
@@ -176,7 +181,7 @@ class MainWindow(QWidget):
     def show_screen(self, model: Screen) -> None:
         """Render a screen model (the journey's screen listener)."""
         view = self.views[type(model)]
-        if isinstance(model, IdleScreen):
+        if isinstance(model, IdleScreen | OutOfServiceScreen):
             # Back at the start: nothing a resident typed or saw may linger in hidden views.
             for other in self.views.values():
                 if other is not view:

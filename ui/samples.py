@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from kiosk.domain import Account, HouseOverview, HouseRef, LastRecharge, Meter, MonthUsage
 from kiosk.forecast import Forecast
 from kiosk.screens import (
     AmountScreen,
+    CodePayment,
     HouseNumberScreen,
     IdleScreen,
     LastPayment,
@@ -15,6 +17,7 @@ from kiosk.screens import (
     LoadingScreen,
     Notice,
     Outcome,
+    OutOfServiceScreen,
     OverviewScreen,
     PaymentScreen,
     ReceiptState,
@@ -95,6 +98,9 @@ def sample_screens(now: datetime | None = None) -> dict[str, Screen]:
         "payment": payment,
         "payment-connection-trouble": PaymentScreen(HOUSE, LIGHTING, 10000, payment.order_no, payment.pay_url,
                                                     deadline, connection_ok=False),
+        "payment-code-checking": replace(payment, code=CodePayment.CHECKING),
+        "payment-code-confirming": replace(payment, code=CodePayment.CONFIRMING),
+        "payment-code-refused": replace(payment, notice=Notice.PAYMENT_CODE_REFUSED),
         "result-paid-printed": result(Outcome.PAID, ReceiptState.PRINTED),
         "result-paid-paper-out": result(Outcome.PAID, ReceiptState.PAPER_OUT,
                                         receipt_url="https://hq.example.cn/r/EO7KQ2M4X9ZP3R8T"),
@@ -107,4 +113,7 @@ def sample_screens(now: datetime | None = None) -> dict[str, Screen]:
                                               notice=Notice.CONNECTION_TROUBLE),
         "result-unknown-slip-paper-out": result(Outcome.UNKNOWN, ReceiptState.PAPER_OUT,
                                                 notice=Notice.CONNECTION_TROUBLE),
+        "out-of-service": OutOfServiceScreen(
+            where=(("zh_CN", "1号楼物业服务中心"), ("en", "the property office, building 1"))
+        ),
     }

@@ -1,18 +1,23 @@
 """A developer window for `kiosk demo`: drive the simulated card reader, QR scanner and printer.
 
 Developer-only, so its texts are plain English and not in the residents' catalogs. It relies on the
-simulators of devices/simulators.py: `SimulatedCardReader.insert/remove/tap`, `SimulatedQrScanner.scan`,
-`SimulatedPrinter.set_paper/set_offline/printed/receipt_png` and each device's `status`; anything missing
-is reported in the panel instead of failing.
+simulators of devices/simulators.py: `SimulatedCardReader.insert/remove/tap`, `SimulatedQrScanner.scan`, both
+with `unplug/replug/send_garbage` for their serial line,
+`SimulatedPrinter.set_paper/set_offline/set_cover_open/drop_connection/printed/spoiled/receipt_png` and each
+device's `status`; anything missing is reported in the panel instead of failing.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hq.payment_codes import SAMPLE_CODES
+from kiosk.qr_payload import Payload
+from kiosk.qr_payload import parse as parse_payload
 from ui.qt import (
     QCheckBox,
     QComboBox,
@@ -35,6 +40,7 @@ from ui.qt import (
 
 log = logging.getLogger(__name__)
 PAPER_STATES = ("ok", "low", "out")
+GARBAGE_BYTES = 256  # "Send garbage": this many random bytes on the device's serial line
 POLL_MS = 500  # the simulated printer has no "printed" event, so the panel looks for new receipts
 
 
@@ -60,6 +66,7 @@ class SimulatorPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.line_buttons: dict[tuple[str, str], QPushButton] = {}
         self.card_reader = card_reader
         self.qr_scanner = qr_scanner
         self.printer = printer
@@ -96,9 +103,22 @@ class SimulatorPanel(QWidget):
             button = QPushButton(text)
             button.clicked.connect(action)
             grid.addWidget(button, 1, column)
+        grid.addLayout(self._line_row("card_reader"), 2, 0, 1, 3)
         self.card_status = QLabel()
-        grid.addWidget(self.card_status, 2, 0, 1, 3)
+        grid.addWidget(self.card_status, 3, 0, 1, 3)
         return box
+
+    def _line_row(self, which: str) -> QHBoxLayout:
+        """Unplug / Replug / Send garbage for the serial line of `which` ("card_reader" or "qr_scanner")."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Serial line:"))
+        for text, action in (("Unplug", self.unplug), ("Replug", self.replug), ("Send garbage", self.send_garbage)):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _checked=False, action=action: action(which))
+            row.addWidget(button)
+            self.line_buttons[(which, text)] = button
+        row.addStretch(1)
+        return row
 
     def _qr_box(self, codes: Sequence[Sequence[str]]) -> QGroupBox:
         box = QGroupBox("QR scanner")
@@ -118,11 +138,26 @@ class SimulatorPanel(QWidget):
         scan_typed.clicked.connect(self.scan_typed)
         grid.addWidget(self.payload, 1, 0)
         grid.addWidget(scan_typed, 1, 1)
+        # A resident's wallet payment code, shown to the scanner on the payment screen; the sandbox answers by the
+        # code's last digit (hq/payment_codes.py). "Confirm on the phone" waits for the checkout page's buttons.
+        wallet = QHBoxLayout()
+        wallet.addWidget(QLabel("Show a payment code:"))
+        self.payment_code_buttons: dict[str, QPushButton] = {}
+        for label, code in SAMPLE_CODES.items():
+            button = QPushButton(label)
+            button.setToolTip(code)
+            button.clicked.connect(lambda _checked=False, code=code: self.scan(code))
+            wallet.addWidget(button)
+            self.payment_code_buttons[label] = button
+        grid.addLayout(wallet, 2, 0, 1, 2)
+        grid.addLayout(self._line_row("qr_scanner"), 3, 0, 1, 2)
+        self.qr_status = QLabel()
+        grid.addWidget(self.qr_status, 4, 0, 1, 2)
         return box
 
     def _printer_box(self) -> QGroupBox:
         box = QGroupBox("Receipt printer")
-        row = QHBoxLayout(box)
+        row = QHBoxLayout()
         row.addWidget(QLabel("Paper:"))
         self.paper = QComboBox()
         self.paper.addItems(PAPER_STATES)
@@ -131,8 +166,18 @@ class SimulatorPanel(QWidget):
         self.offline = QCheckBox("Offline")
         self.offline.toggled.connect(self.set_offline)
         row.addWidget(self.offline)
+        self.cover = QCheckBox("Cover open")
+        self.cover.toggled.connect(self.set_cover_open)
+        row.addWidget(self.cover)
+        drop = QPushButton("Drop connection")
+        drop.clicked.connect(self.drop_connection)
+        row.addWidget(drop)
+        outer = QVBoxLayout()
+        outer.addLayout(row)
         self.printer_status = QLabel()
-        row.addWidget(self.printer_status, 1)
+        self.printer_status.setWordWrap(True)
+        outer.addWidget(self.printer_status)
+        box.setLayout(outer)
         return box
 
     def _receipts_box(self) -> QGroupBox:
@@ -177,6 +222,19 @@ class SimulatorPanel(QWidget):
     def remove_card(self) -> None:
         self._call("Remove card", self.card_reader.remove)
 
+    def _device(self, which: str) -> Any:
+        return self.card_reader if which == "card_reader" else self.qr_scanner
+
+    def unplug(self, which: str) -> None:
+        self._call(f"Unplug {which}", lambda: self._device(which).unplug())
+
+    def replug(self, which: str) -> None:
+        self._call(f"Replug {which}", lambda: self._device(which).replug())
+
+    def send_garbage(self, which: str) -> None:
+        data = os.urandom(GARBAGE_BYTES)
+        self._call(f"{GARBAGE_BYTES} garbage bytes to {which}", lambda: self._device(which).send_garbage(data))
+
     def tap_card(self) -> None:
         card = self._selected_card()
         tap = getattr(self.card_reader, "tap", None)
@@ -194,13 +252,22 @@ class SimulatorPanel(QWidget):
         self.scan(self.payload.text())
 
     def scan(self, payload: str) -> None:
-        self._call(f"Scan {payload!r}", lambda: self.qr_scanner.scan(payload))
+        # A payment code is masked here too: the panel's message and log line follow the terminal's rule.
+        parsed = parse_payload(payload)
+        shown = parsed.masked if isinstance(parsed, Payload) else payload
+        self._call(f"Scan {shown!r}", lambda: self.qr_scanner.scan(payload))
 
     def set_paper(self, name: str) -> None:
         self._call(f"Paper {name}", lambda: self.printer.set_paper(_paper_state(name)))
 
     def set_offline(self, offline: bool) -> None:
         self._call("Printer offline" if offline else "Printer online", lambda: self.printer.set_offline(offline))
+
+    def set_cover_open(self, cover_open: bool) -> None:
+        self._call("Cover open" if cover_open else "Cover closed", lambda: self.printer.set_cover_open(cover_open))
+
+    def drop_connection(self) -> None:
+        self._call("Drop connection", self.printer.drop_connection)
 
     # showing -----------------------------------------------------------------------------------------------
     def _printed(self) -> list[Any]:
@@ -212,7 +279,9 @@ class SimulatorPanel(QWidget):
     def refresh(self) -> None:
         """Show device states and pick up newly printed receipts."""
         self.card_status.setText(_status_text(self.card_reader))
-        self.printer_status.setText(_status_text(self.printer))
+        self.qr_status.setText(_status_text(self.qr_scanner))
+        spoiled = len(getattr(self.printer, "spoiled", ()))
+        self.printer_status.setText(_status_text(self.printer) + (f",  spoiled receipts: {spoiled}" if spoiled else ""))
         printed = self._printed()
         if len(printed) != self._receipt_count:
             self._receipt_count = len(printed)

@@ -193,7 +193,7 @@ def test_paper_out_refuses_and_records_nothing(printer: SimulatedPrinter, receip
     assert error.value.reason == "paper_out"
     assert printer.status.paper is PaperState.OUT
     assert printer.status.last_error == "paper_out"
-    assert printer.status.action is ErrorAction.MAINTENANCE
+    assert printer.status.action is ErrorAction.CLEAR  # someone loads paper
     assert printer.printed == []
     printer.set_paper(PaperState.OK)
     printer.print_receipt(receipt)
@@ -239,6 +239,7 @@ def test_narrow_simulated_printer(receipt: Receipt) -> None:
     printer.print_receipt(receipt)
     assert "-" * 32 in printer.printed[0].text.splitlines()
     assert printer.printed[0].data == receipt_bytes(receipt, ReceiptLayout(columns=32))
+    printer.close()
 
 
 def test_receipt_png(printer: SimulatedPrinter, receipt: Receipt) -> None:

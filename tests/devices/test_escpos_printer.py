@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from escpos.printer import Dummy
@@ -74,7 +75,7 @@ def test_missing_device_shows_in_status_and_printing_fails(tmp_path: Path, recei
     printer.open()
     assert printer.status.state is DeviceState.NO_DEVICE
     assert printer.status.action is ErrorAction.CONFIGURATION
-    assert printer.status.last_error and "cannot open" in printer.status.last_error
+    assert printer.status.last_error == "offline" and "cannot open" in printer.last_detail
     with pytest.raises(PrinterError) as error:
         printer.print_receipt(receipt)
     assert error.value.reason == "offline"
@@ -112,21 +113,35 @@ def test_write_failure_is_offline_and_recovers(receipt: Receipt) -> None:
     assert sink.output == receipt_bytes(receipt)
 
 
-class _NoPaperDummy(Dummy):
-    def paper_status(self) -> int:
-        return 0
+class _StatusDummy(Dummy):
+    """A memory transport that answers DLE EOT n from a table, as a printer with no paper does."""
+
+    answers: ClassVar[dict[int, int]] = {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E}  # offline, paper-end stop, -, out
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = b""
+
+    def _raw(self, msg: bytes) -> None:
+        self._last = msg
+        super()._raw(msg)
+
+    def _read(self) -> bytes:
+        return bytes([self.answers[self._last[-1]]]) if self._last[:2] == b"\x10\x04" else b""
 
 
 def test_paper_out_from_a_transport_that_can_tell(receipt: Receipt) -> None:
-    sink = _NoPaperDummy()
+    sink = _StatusDummy()
     printer = EscposPrinter(lambda: sink, can_query_status=True)
     printer.open()
+    assert printer.paper_state() is PaperState.OUT
     assert printer.status.paper is PaperState.OUT
     with pytest.raises(PrinterError) as error:
         printer.print_receipt(receipt)
     assert error.value.reason == "paper_out"
     assert printer.status.last_error == "paper_out"
-    assert sink.output == b""
+    assert printer.status.action is ErrorAction.CLEAR
+    assert receipt_bytes(receipt) not in sink.output  # only the status queries went out
 
 
 def test_a_payload_too_big_for_the_command_is_a_printer_error() -> None:
@@ -139,7 +154,7 @@ def test_a_payload_too_big_for_the_command_is_a_printer_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["serial:/dev/ttyS0", "memory:extra", "file:", "file://host/x", "memory:?columns=abc", "memory:?x=1"]
+    "url", ["lpt:/dev/lp0", "memory:extra", "file:", "file://host/x", "memory:?columns=abc", "memory:?x=1"]
 )
 def test_bad_urls(url: str) -> None:
     with pytest.raises(ValueError):

@@ -11,13 +11,15 @@ import os
 from pathlib import Path
 
 import pytest
+import qrcode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.base import Receipt, ReceiptLine
-from devices.escpos_parser import TextLine, iter_commands, parse
+from devices.escpos_parser import RasterImage, TextLine, iter_commands, parse
 from devices.escpos_receipt import (
     CHINESE_MODE_ON,
+    QR_QUIET_ZONE,
     ReceiptLayout,
     clean_text,
     display_width,
@@ -39,9 +41,16 @@ def read_golden(name: str) -> bytes:
     return bytes.fromhex("".join(line.split("#", 1)[0].strip() for line in text.splitlines()))
 
 
-@pytest.mark.parametrize(("name", "columns"), [("receipt_zh_80mm.hex", 48), ("receipt_zh_58mm.hex", 32)])
-def test_golden_bytes(receipt: Receipt, name: str, columns: int) -> None:
-    data = receipt_bytes(receipt, ReceiptLayout(columns=columns))
+GOLDEN_LAYOUTS = {
+    "receipt_zh_80mm.hex": ReceiptLayout(columns=48),
+    "receipt_zh_58mm.hex": ReceiptLayout(columns=32),
+    "receipt_zh_80mm_qr_image.hex": ReceiptLayout(columns=48, qr_mode="image"),
+}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN_LAYOUTS))
+def test_golden_bytes(receipt: Receipt, name: str) -> None:
+    data = receipt_bytes(receipt, GOLDEN_LAYOUTS[name])
     if os.environ.get("KIOSK_UPDATE_GOLDEN"):
         (GOLDEN / name).write_text(annotated_hex(data), encoding="utf-8")
         pytest.skip(f"rewrote {name}; review the diff")
@@ -75,6 +84,38 @@ def test_golden_content_is_what_the_receipt_says(receipt: Receipt, receipt_url: 
     assert parsed.cuts == 1
     assert data.endswith(b"\x1bd\x06\x1dV\x00")
     assert parsed.warnings == ()
+
+
+def test_golden_qr_as_an_image_is_the_symbol_of_the_url(receipt: Receipt, receipt_url: str) -> None:
+    """The raster image (GS v 0) is the QR of the URL, module for module, centred on the paper."""
+    native = parse(read_golden("receipt_zh_80mm.hex"), strict=True)
+    parsed = parse(read_golden("receipt_zh_80mm_qr_image.hex"), strict=True)
+    assert parsed.qr_codes == () and parsed.warnings == ()
+    (image,) = parsed.images
+    assert isinstance(image, RasterImage) and image.width == 576 and image.scale == (1, 1)
+    # Everything but the symbol is the same receipt, caption included.
+    printed = [line for line in parsed.text_lines if line]
+    assert printed == [line for line in native.text_lines if line] and parsed.cuts == 1
+    assert "扫码查看电子凭证" in printed
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_QUIET_ZONE)
+    code.add_data(receipt_url.encode())
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    module = image.height // len(matrix)
+    assert module == 6 and image.height == module * len(matrix)
+    left = (image.width - module * len(matrix)) // 2
+    sampled = [
+        [image.pixel(left + x * module + module // 2, y * module + module // 2) for x in range(len(matrix))]
+        for y in range(len(matrix))
+    ]
+    assert sampled == matrix
+    assert not any(image.pixel(x, 0) for x in range(image.width))  # the quiet zone is white
+
+
+def test_qr_image_shrinks_to_fit_narrow_paper(receipt_url: str) -> None:
+    narrow = parse(receipt_bytes(Receipt("x", (), qr_data=receipt_url * 4), ReceiptLayout(columns=32, qr_mode="image")))
+    (image,) = narrow.images
+    assert image.width == 384 and image.height <= 384
 
 
 @pytest.mark.parametrize("columns", [48, 42, 32])

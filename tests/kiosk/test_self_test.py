@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ import kiosk.self_test as self_test
 from hq.server import HqServer
 from kiosk.config import Config, config_from_mapping
 from kiosk.self_test import CheckResult, Verdict, core_checks, exit_status, format_report, run_checks
+from kiosk.staff import PinHasher, StaffService
 from locales import LOCALES_DIR
+from offline_queue.staff_store import StaffStore
 from offline_queue.states import TxState
 from offline_queue.store import TransactionStore
 
@@ -29,10 +32,23 @@ def by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
 def test_a_healthy_terminal_passes_with_hq_answering(tmp_path: Path, hq_server: HqServer) -> None:
     results = by_name(core_checks(config_for(tmp_path, hq_server.base_url)))
     assert {name: r.verdict for name, r in results.items()} == {
-        "database": Verdict.OK, "catalogs": Verdict.OK, "card_reader": Verdict.OK, "qr_scanner": Verdict.OK,
+        "database": Verdict.OK, "staff": Verdict.WARN, "catalogs": Verdict.OK, "card_reader": Verdict.OK,
+        "qr_scanner": Verdict.OK,
         "receipt_printer": Verdict.OK, "hq": Verdict.OK,
     }
     assert "paper ok" in results["receipt_printer"].detail
+
+
+def test_a_terminal_without_a_staff_pin_warns_until_one_is_set(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    result = self_test.check_staff(config)
+    assert result.verdict is Verdict.WARN and "kiosk staff set-pin" in result.detail
+    store = StaffStore.open(tmp_path / "tx.db")
+    try:
+        StaffService(store, PinHasher(time_cost=1, memory_cost=8, parallelism=1)).set_pin("wang", "407215")
+    finally:
+        store.close()
+    assert self_test.check_staff(config) == CheckResult("staff", Verdict.OK, "1 staff PIN(s) set")
 
 
 def test_hq_unreachable_is_a_warning_because_payments_wait_offline(tmp_path: Path) -> None:
@@ -64,7 +80,10 @@ def test_an_untranslated_message_fails_the_catalog_check(tmp_path: Path, monkeyp
 
 
 def test_a_device_that_cannot_be_built_fails_and_the_other_checks_still_run(tmp_path: Path) -> None:
-    results = by_name(core_checks(config_for(tmp_path, printer="bogus:")))
+    # Loading a configuration refuses such a URL; a self-test must still survive one (an older config schema).
+    config = config_for(tmp_path)
+    config = replace(config, devices=replace(config.devices, printer="bogus:"))
+    results = by_name(core_checks(config))
     assert results["devices"].verdict is Verdict.FAIL and "bogus:" in results["devices"].detail
     assert results["database"].verdict is Verdict.OK and "hq" in results
 

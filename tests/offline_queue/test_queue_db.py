@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from offline_queue import StoreError, TransactionStore, TxState
-from offline_queue.db import read_only
+from offline_queue.db import HEAD_REVISION, read_only
 from offline_queue.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,7 +195,7 @@ def test_data_survives_close_and_reopen(db_path: Path) -> None:
         assert store.history(record.id) == history
         assert [m.kind for m in store.pending_outbox()] == ["create_order"]
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD_REVISION]
         assert integrity_ok(store)
         store.close()
 
@@ -229,3 +230,28 @@ def test_head_revision_constant_matches_the_migrations() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_each_thread_has_its_own_set_up_connection_closed_when_done(store: TransactionStore) -> None:
+    from offline_queue.db import ThreadConnections
+
+    connections = ThreadConnections(store.engine)
+    mine = connections.mine()
+    assert connections.mine() is mine  # kept for this thread's next transaction
+    assert mine.execute("PRAGMA synchronous").fetchone()[0] == 2  # set up by the connect hook like any other
+    others: list[sqlite3.Connection] = []
+    for _ in range(3):
+        thread = threading.Thread(target=lambda: others.append(connections.mine()))
+        thread.start()
+        thread.join()
+    assert len({id(c) for c in [mine, *others]}) == 4
+    for ended in others[:-1]:  # an ended thread's connection is closed once another thread gets one
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            ended.execute("SELECT 1")
+    connections.discard()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        mine.execute("SELECT 1")
+    assert connections.mine() is not mine  # a fresh one after a discard
+    connections.close_all()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        others[-1].execute("SELECT 1")

@@ -20,10 +20,11 @@ from offline_queue import (
     ReceiptStatus,
     RecordNotFound,
     StoreError,
+    TransactionRecord,
     TransactionStore,
     TxState,
 )
-from offline_queue.models import OutboxRow
+from offline_queue.models import TransactionRow
 from offline_queue.states import ALLOWED
 
 ALLOWED_PAIRS = [(a, b) for a in TxState for b in sorted(ALLOWED[a])]
@@ -116,16 +117,39 @@ def test_identity_fields_must_be_non_empty_text(store: TransactionStore, field: 
     assert sum(store.count_by_state().values()) == 0
 
 
-def test_create_is_atomic_when_the_outbox_write_fails(store: TransactionStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_outbox_row(*_args: Any) -> OutboxRow:
-        return OutboxRow(transaction_id="x", kind=None, payload="{}", created_at=datetime.now(UTC))
-
-    monkeypatch.setattr(TransactionStore, "_outbox_row", staticmethod(broken_outbox_row))
-    with pytest.raises(StoreError):
+def test_create_is_atomic_when_the_outbox_write_fails(store: TransactionStore) -> None:
+    with store.engine.begin() as conn:  # the last of create's three inserts fails, as a full disk would
+        conn.exec_driver_sql(
+            "CREATE TRIGGER outbox_refuses BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    with pytest.raises(StoreError, match="disk full"):
         new_order(store)
     assert sum(store.count_by_state().values()) == 0
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM transaction_events").scalar_one() == 0
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER outbox_refuses")
+    assert new_order(store).state is TxState.NEW  # the connection that failed is usable again
+
+
+def test_a_failed_mark_rolls_the_whole_transition_back(store: TransactionStore) -> None:
+    record = new_order(store)
+    other = new_order(store, house_id="h_other")
+    [others_create] = store.outbox_for(other.id)
+    with pytest.raises(RecordNotFound):  # another transaction's message: refused, and nothing of it stays
+        store.transition(
+            record.id, TxState.UNKNOWN, outbox=(OutboxKind.SETTLE, {"k": 1}), sent=[others_create.id], attempts=1
+        )
+    assert store.get(record.id) == record
+    assert len(store.history(record.id)) == 1
+    assert [m.kind for m in store.outbox_for(record.id)] == [OutboxKind.CREATE_ORDER]
+    assert store.outbox_for(other.id)[0].sent_at is None
+
+
+def test_record_fields_are_the_table_columns_in_order(store: TransactionStore) -> None:
+    # The write paths select and insert a record's fields by name, in this order.
+    columns = [c.name for c in TransactionRow.__table__.columns]
+    assert [f.name for f in dataclasses.fields(TransactionRecord)] == columns
 
 
 # -- transitions --------------------------------------------------------------------------------------

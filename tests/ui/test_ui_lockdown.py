@@ -10,6 +10,7 @@ from kiosk import i18n
 from kiosk.config import Config
 from ui.lockdown import is_blocked
 from ui.main_window import MainWindow
+from ui.maintenance.host import LEAVE_EXIT_CODE
 from ui.qt import QKeySequence, QLineEdit, QShortcut, Qt
 from ui.theme import Theme
 
@@ -66,10 +67,10 @@ def test_closing_from_outside_returns_to_idle_and_keeps_the_window(kiosk_window:
 
 
 def test_the_maintenance_menus_way_out_closes_it(kiosk_window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
-    quits: list[bool] = []
-    monkeypatch.setattr("ui.main_window.QApplication.quit", lambda: quits.append(True))
-    kiosk_window.leave_kiosk()
-    assert not kiosk_window.isVisible() and quits == [True]
+    exits: list[int] = []
+    monkeypatch.setattr("ui.main_window.QApplication.exit", exits.append)
+    kiosk_window.leave_kiosk(LEAVE_EXIT_CODE)
+    assert not kiosk_window.isVisible() and exits == [LEAVE_EXIT_CODE]
 
 
 def test_a_development_window_closes_as_windows_do(qtbot: Any, journey: Any, translator: i18n.Translator) -> None:

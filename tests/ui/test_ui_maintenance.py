@@ -141,7 +141,8 @@ def make_kiosk(qtbot: Any, tmp_path: Path, dead_url: str) -> Iterator[Callable[[
         config = config_from_mapping({
             "terminal": {"id": "T-UI-MENU"},
             "hq": {"url": dead_url, "connect_timeout_s": 0.5, "read_timeout_s": 1.0, "health_interval_s": 3600},
-            "ui": {"fullscreen": False, "orientation": "landscape"},
+            # English, so that the assertions below read as the texts do; the catalogs are checked elsewhere.
+            "ui": {"fullscreen": False, "orientation": "landscape", "language": "en"},
             "storage": {"database": str(tmp_path / "terminal.db")},
             "heartbeat": {"enabled": False},
             "maintenance": {"staff_cards": [STAFF_CARD], "export_dir": str(tmp_path / "exports")},
@@ -449,7 +450,7 @@ def test_out_of_service_and_back(qtbot: Any, kiosk: Kiosk) -> None:
     qtbot.waitUntil(lambda: "out of service" in banner(kiosk))
     click(qtbot, kiosk.host.menu_view.close_button)
     assert kiosk.window.current_view is kiosk.window.views[OutOfServiceScreen]
-    assert kiosk.window.current_view.where.text() == "物业服务中心"  # the configured place, in the default language
+    assert kiosk.window.current_view.where.text() == "the property office"  # the configured place, in English
     open_menu(qtbot, kiosk)  # the corner works on the out-of-service screen too
     nav(qtbot, kiosk, Section.TERMINAL)
     click(qtbot, button(qtbot, kiosk, "service"))

@@ -1,5 +1,7 @@
 """The welcome screen: three ways to start, the offline badge and a notice. Shows nothing of any resident.
 
+The card and QR ways are shown only while their device is online (`IdleScreen.card_reader_ready`...).
+
 Payments still being confirmed with HQ are counted, never described: with the offline badge when HQ is away (staff
 should notice), else as a small calm note at the bottom (residents should not be alarmed).
 """
@@ -98,6 +100,10 @@ class IdleView(ScreenView):
     def load(self, model: IdleScreen) -> None:
         self.offline.setVisible(not model.online)
         self.waiting_note.setVisible(model.online and model.waiting > 0)
+        # A device that is down is not offered at all (the house number always is): nobody is invited to
+        # insert a card into a reader that cannot read it.
+        self.card_tile.setVisible(model.card_reader_ready)
+        self.qr_tile.setVisible(model.qr_scanner_ready)
 
     def show_texts(self) -> None:
         model: IdleScreen = self.model
@@ -108,7 +114,13 @@ class IdleView(ScreenView):
         self.offline.set_waiting(None if model.online else waiting)
         self.waiting_note.label.setText(waiting if model.online and waiting else "")
         self.notice.set_text(notice_text(model.notice) if model.notice else None)
-        self.prompt.setText(_("Start in one of three ways:"))
+        ways = 1 + model.card_reader_ready + model.qr_scanner_ready
+        if ways == 3:
+            self.prompt.setText(_("Start in one of three ways:"))
+        elif ways == 2:
+            self.prompt.setText(_("Start in one of two ways:"))
+        else:
+            self.prompt.setText(_("Start by typing your house number:"))
         self.card_tile.label.setText(_("Insert or tap your resident card"))
         self.qr_tile.label.setText(_("Scan the QR code on your door or bill"))
         self.house_number.set_label(_("Type your house number"))

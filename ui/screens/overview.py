@@ -6,8 +6,8 @@ from kiosk.clock import to_local
 from kiosk.domain import Account, Meter
 from kiosk.forecast import Forecast
 from kiosk.i18n import _, current
-from kiosk.messages import account_kind_text, last_payment_text
-from kiosk.screens import LastPayment, Outcome, OverviewScreen
+from kiosk.messages import account_kind_text, last_payment_text, receipt_failed, reprint_text
+from kiosk.screens import LastPayment, Outcome, OverviewScreen, ReceiptState
 from ui.journey_api import JourneyApi
 from ui.qt import (
     QBoxLayout,
@@ -231,6 +231,17 @@ class OverviewView(ScreenView):
         self.accounts = QGridLayout()
         self.accounts.setSpacing(theme.px(16))
         fees_column.addLayout(self.accounts)
+        # The house's last payment here was paid: its receipt can be printed again (kiosk/receipts.py).
+        self.reprint = BigButton(theme, variant="secondary")
+        self.reprint.clicked.connect(self.journey.reprint_last_receipt)
+        fees_column.addWidget(self.reprint)
+        reprint_row = QHBoxLayout()
+        reprint_row.setSpacing(theme.px(12))
+        self.reprint_icon = IconView("warning", theme.px(40), theme.palette.warning_edge)
+        reprint_row.addWidget(self.reprint_icon, 0, Qt.AlignmentFlag.AlignTop)
+        self.reprint_state = make_label()
+        reprint_row.addWidget(self.reprint_state, 1)
+        fees_column.addLayout(reprint_row)
         fees_column.addStretch(1)
         self.fees_panel = QWidget()
         self.fees_panel.setLayout(fees_column)
@@ -297,6 +308,15 @@ class OverviewView(ScreenView):
             self.quick.setText(_("Recharge {amount} again").format(amount=money(quick)))
         # Without a one-touch amount, "Other amount" is the way on, so it takes the primary look.
         self.other.set_variant("secondary" if quick is not None else "primary")
+        self.reprint.setText(_("Reprint last receipt"))
+        self.reprint.setVisible(model.reprint_available)
+        self.reprint.setEnabled(model.reprint is not ReceiptState.PRINTING)
+        self.reprint_state.setText(reprint_text(model.reprint))
+        self.reprint_state.setVisible(model.reprint is not ReceiptState.NONE)
+        failed = receipt_failed(model.reprint)
+        set_style_property(self.reprint_state, "role", "warning" if failed else "")
+        self.reprint_icon.setVisible(failed)
+        self.fees_panel.setVisible(bool(model.overview.accounts) or model.reprint_available)
 
     def _build_cards(self, model: OverviewScreen) -> None:
         """The meter cards and the fee rows, with their texts in the current language."""
@@ -323,7 +343,7 @@ class OverviewView(ScreenView):
                 row.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             self.accounts.addWidget(row, i // fee_columns, i % fee_columns)
         self.fees_heading.setText(_("Fees"))
-        self.fees_panel.setVisible(bool(overview.accounts))
+        self.fees_heading.setVisible(bool(overview.accounts))
 
     def relayout(self) -> None:
         self.body.setDirection(box_direction(self.portrait))

@@ -1,4 +1,9 @@
-"""Scan to pay: the payment QR, the amount, a live countdown and Cancel."""
+"""Scan to pay: the payment QR, the amount, a live countdown and Cancel; or the resident's own payment code.
+
+A resident may instead show their wallet's payment code to the scanner. While HQ checks it the screen says so;
+while the wallet asks the resident to confirm on the phone, the QR and the countdown give way to that request
+(there is no time limit then), and the core moves on by itself when the payment ends.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,54 @@ from datetime import datetime
 from kiosk.clock import utc_now
 from kiosk.i18n import _
 from kiosk.messages import notice_text
-from kiosk.screens import Notice, PaymentScreen
+from kiosk.screens import CodePayment, Notice, PaymentScreen
 from ui.journey_api import JourneyApi
-from ui.qt import QBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QFrame, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import ScreenView, box_direction, make_label
 from ui.texts import house_text, meter_name, money
-from ui.theme import Theme
+from ui.theme import Theme, set_style_property
 from ui.widgets.banner import Banner
 from ui.widgets.buttons import BigButton
 from ui.widgets.countdown import CountdownLabel
+from ui.widgets.icons import IconView
 from ui.widgets.qr_code import QrCodeView
+from ui.widgets.spinner import Spinner
+
+
+class CodePanel(QFrame):
+    """In the QR's place while a payment code is under way: a turning indicator or a clock, and what to do."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        set_style_property(self, "frame", "card")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout = QVBoxLayout(self)
+        pad = theme.px(40)
+        layout.setContentsMargins(pad, pad, pad, pad)
+        layout.setSpacing(theme.px(theme.gap))
+        layout.addStretch(1)
+        self.spinner = Spinner(theme.px(160), theme.palette.primary)
+        layout.addWidget(self.spinner, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.clock = IconView("clock", theme.px(160), theme.palette.primary)
+        layout.addWidget(self.clock, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.message = make_label(role="heading", centre=True)
+        layout.addWidget(self.message)
+        self.detail = make_label(role="muted", centre=True)
+        layout.addWidget(self.detail)
+        layout.addStretch(1)
+
+    def show_step(self, step: CodePayment) -> None:
+        # The clock says "waiting for you" without colour; the spinner says "the terminal is busy".
+        self.spinner.setVisible(step is CodePayment.CHECKING)
+        self.clock.setVisible(step is CodePayment.CONFIRMING)
+        if step is CodePayment.CHECKING:
+            self.message.setText(_("Checking your payment code…"))
+            self.detail.setText(_("Please keep your phone with you."))
+        else:
+            self.message.setText(_("Your phone is asking you to confirm this payment."))
+            self.detail.setText(
+                _("Confirm it on your phone. This screen moves on by itself; if you decline, nothing is charged.")
+            )
 
 
 class PaymentView(ScreenView):
@@ -41,6 +84,10 @@ class PaymentView(ScreenView):
         self.qr = QrCodeView()
         self.qr.setMinimumSize(theme.px(560), theme.px(560))
         self.body.addWidget(self.qr, 1)
+        self.code_panel = CodePanel(theme)
+        self.code_panel.setMinimumSize(theme.px(560), theme.px(560))
+        self.code_panel.hide()
+        self.body.addWidget(self.code_panel, 1)
         details = QVBoxLayout()
         details.setSpacing(theme.px(16))
         details.addStretch(1)
@@ -49,9 +96,13 @@ class PaymentView(ScreenView):
         self.for_line = make_label(centre=True)
         self.countdown_caption = make_label(role="muted", centre=True)
         self.countdown = CountdownLabel(now)
+        self.code_hint = make_label(role="muted", centre=True)
+        self.notice = Banner(theme, "error")
         self.connection = Banner(theme, "warning")
-        for widget in (self.amount_caption, self.amount, self.for_line, self.countdown_caption, self.countdown):
+        for widget in (self.amount_caption, self.amount, self.for_line, self.countdown_caption, self.countdown,
+                       self.code_hint):
             details.addWidget(widget)
+        details.addWidget(self.notice)
         details.addWidget(self.connection)
         details.addStretch(1)
         self.body.addLayout(details, 1)
@@ -64,7 +115,17 @@ class PaymentView(ScreenView):
 
     def load(self, model: PaymentScreen) -> None:
         self.qr.set_data(model.pay_url)
-        self.countdown.set_deadline(model.deadline)
+        by_qr = model.code is None
+        # No countdown while a payment code is under way: the resident must never be timed out mid-payment.
+        self.countdown.set_deadline(model.deadline if by_qr else None)
+        self.qr.setVisible(by_qr)
+        self.code_panel.setVisible(not by_qr)
+        for widget in (self.countdown_caption, self.countdown):
+            widget.setVisible(by_qr)
+        # A notice, or the connection warning, says what matters more; the panel has no room for both.
+        self.code_hint.setVisible(by_qr and model.notice is None and model.connection_ok)
+        # While HQ checks the code there is nothing to cancel yet; the answer comes within a moment.
+        self.cancel.setEnabled(model.code is not CodePayment.CHECKING)
 
     def header_title(self) -> str:
         model: PaymentScreen = self.model
@@ -72,13 +133,22 @@ class PaymentView(ScreenView):
 
     def show_texts(self) -> None:
         model: PaymentScreen = self.model
-        self.instruction.setText(_("Scan with WeChat or Alipay to pay"))
+        if model.code is None:
+            self.instruction.setText(_("Scan with WeChat or Alipay to pay"))
+        elif model.code is CodePayment.CHECKING:
+            self.instruction.setText(_("Paying with your payment code"))
+        else:
+            self.instruction.setText(_("Please confirm the payment on your phone"))
+        if model.code is not None:
+            self.code_panel.show_step(model.code)
         self.amount_caption.setText(_("Amount to pay"))
         self.amount.setText(money(model.amount_fen))
         self.for_line.setText(
             _("For: {meter}, meter no. {number}").format(meter=meter_name(model.meter), number=model.meter.number)
         )
         self.countdown_caption.setText(_("Time left to pay"))
+        self.code_hint.setText(_("Or show your WeChat Pay or Alipay payment code to the scanner."))
+        self.notice.set_text(notice_text(model.notice) if model.notice else None)
         self.connection.set_text(None if model.connection_ok else notice_text(Notice.CONNECTION_TROUBLE))
         self.cancel.setText(_("Cancel payment"))
 

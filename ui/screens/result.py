@@ -2,12 +2,15 @@
 
 While the outcome is unknown the order number is what the resident keeps, so it gets a panel of its own, and the
 printing line speaks of the slip that carries it (there is no electronic receipt for it).
+
+When the paper receipt cannot be printed the payment stands: the line says so beside a warning icon (never by
+colour alone), and the electronic receipt's QR (HQ's receipt_url) is what the resident takes instead.
 """
 
 from __future__ import annotations
 
 from kiosk.i18n import _, current
-from kiosk.messages import notice_text, outcome_detail, outcome_title, receipt_text
+from kiosk.messages import notice_text, outcome_detail, outcome_title, receipt_failed, receipt_text
 from kiosk.screens import Outcome, ReceiptState, ResultScreen
 from ui.journey_api import JourneyApi
 from ui.qt import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
@@ -86,8 +89,14 @@ class ResultView(ScreenView):
         self.order_panel.hide()
         self.facts.addWidget(self.order_panel, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         main.addLayout(self.facts)
+        receipt_row = QHBoxLayout()
+        receipt_row.setSpacing(theme.px(16))
+        self.receipt_icon = IconView("warning", theme.px(48), theme.palette.warning_edge)
+        self.receipt_icon.hide()
+        receipt_row.addWidget(self.receipt_icon, 0, Qt.AlignmentFlag.AlignTop)
         self.receipt = make_label(role="heading")
-        main.addWidget(self.receipt)
+        receipt_row.addWidget(self.receipt, 1)
+        main.addLayout(receipt_row)
         self.notice = Banner(theme, "warning")
         main.addWidget(self.notice)
         main.addStretch(1)
@@ -151,8 +160,11 @@ class ResultView(ScreenView):
             self.rows.addWidget(value_label, i, 1)
         self.order_panel.caption.setText(_("Order number"))
         self.order_panel.number.setText(model.order_no or "")
-        self.receipt.setText(receipt_text(model.receipt, model.outcome))
+        failed = receipt_failed(model.receipt)
+        self.receipt.setText(receipt_text(model.receipt, model.outcome, e_receipt=bool(model.receipt_url)))
         self.receipt.setVisible(model.receipt is not ReceiptState.NONE)
+        set_style_property(self.receipt, "role", "warning" if failed else "heading")
+        self.receipt_icon.setVisible(failed)
         self.notice.set_text(notice_text(model.notice) if model.notice else None)
         self.qr_caption.setText(_("Scan for your electronic receipt"))
         self.done.setText(_("Done"))
