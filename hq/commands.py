@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hq.db import read_session, write_session
@@ -70,8 +70,18 @@ def apply_acks(session: Session, terminal_id: str, acks: Sequence[AckIn], now: d
         )
 
 
+_ANY_OPEN = (
+    select(TerminalCommand.__table__.c.id)
+    .where(TerminalCommand.__table__.c.terminal_id == bindparam("tid"),
+           TerminalCommand.__table__.c.status.in_(OPEN_COMMAND_STATES))
+    .limit(1)
+)
+
+
 def hand_out(session: Session, terminal_id: str, now: datetime) -> list[TerminalCommand]:
     """The terminal's open commands, oldest first, marked delivered; the expired ones are closed instead."""
+    if session.execute(_ANY_OPEN, {"tid": terminal_id}).first() is None:
+        return []  # the usual beat: a cheap Core query, no ORM load
     rows = list(session.scalars(
         select(TerminalCommand)
         .where(TerminalCommand.terminal_id == terminal_id, TerminalCommand.status.in_(OPEN_COMMAND_STATES))

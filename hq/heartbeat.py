@@ -7,11 +7,12 @@ state, a history row, the counters, and the commands handed out.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from hq import commands
@@ -76,22 +77,22 @@ def record_beat(
     values = _status_values(beat, now)
     if beat.cut_off_s is not None:
         values.update(last_cut_off_s=beat.cut_off_s, last_cut_off_at=now)
-    # Core statements rather than loading ORM objects: a beat is the most frequent write HQ has.
+    # A beat is the most frequent write HQ has: prepared Core statements (built once per set of columns, compiled
+    # once by SQLAlchemy's cache), no ORM objects unless a command is waiting.
     with write_session(ctx.sessions) as session:
+        conn = session.connection()
         if beat.acks:
             commands.apply_acks(session, terminal_id, beat.acks, now)
-        beats = session.execute(
-            update(TerminalStatus).where(TerminalStatus.terminal_id == terminal_id)
-            .values(beats=TerminalStatus.beats + 1, **values).returning(TerminalStatus.beats)
-        ).scalar()
+        beats = conn.execute(_bump_status(frozenset(values)), {"tid": terminal_id, **values}).scalar()
         if beats is None:
             beats = 1
-            session.execute(insert(TerminalStatus).values(terminal_id=terminal_id, beats=beats, **values))
-        session.execute(insert(TerminalBeat).values(
-            terminal_id=terminal_id, received_at=now, health=values["health"], problems=values["problems"],
-            out_of_service=beat.out_of_service, paper=values["paper"], queue_waiting=beat.queue.waiting,
-            queue_attention=beat.queue.needs_attention, latency_ms=beat.latency_ms, cut_off_s=beat.cut_off_s,
-        ))
+            conn.execute(_STATUS.insert(), {"terminal_id": terminal_id, "beats": beats, **values})
+        conn.execute(_BEAT.insert(), {
+            "terminal_id": terminal_id, "received_at": now, "health": values["health"],
+            "problems": values["problems"], "out_of_service": beat.out_of_service, "paper": values["paper"],
+            "queue_waiting": beat.queue.waiting, "queue_attention": beat.queue.needs_attention,
+            "latency_ms": beat.latency_ms, "cut_off_s": beat.cut_off_s,
+        })
         _add_counts(session, terminal_id, beat.counts)
         handed = commands.hand_out(session, terminal_id, now)
         if beats % PRUNE_EVERY_BEATS == 0:
@@ -100,6 +101,20 @@ def record_beat(
             ))
         session.commit()
     return handed
+
+
+_STATUS = cast(Table, TerminalStatus.__table__)
+_BEAT = cast(Table, TerminalBeat.__table__)
+
+
+@functools.cache
+def _bump_status(columns: frozenset[str]) -> Update:
+    """``UPDATE terminal_status SET beats = beats + 1, <columns> ... RETURNING beats`` with bound values."""
+    return (
+        update(_STATUS).where(_STATUS.c.terminal_id == bindparam("tid"))
+        .values(beats=_STATUS.c.beats + 1, **{name: bindparam(name) for name in sorted(columns)})
+        .returning(_STATUS.c.beats)
+    )
 
 
 def _status_values(beat: HeartbeatIn, now: datetime) -> dict[str, object]:

@@ -29,6 +29,9 @@ class SecretUnreadable(Exception):
     """A stored secret does not decrypt under this master key (wrong key file, or a damaged row)."""
 
 
+_DECRYPTED_KEPT = 10_000  # decrypted secrets kept in memory (a fleet's worth, with rotations)
+
+
 class SecretBox:
     """Encrypts and decrypts short secrets; derives other keys from the same master key."""
 
@@ -37,6 +40,8 @@ class SecretBox:
             raise MasterKeyError(f"master key must be at least {KEY_BYTES} bytes")
         self._master = master_key
         self._fernet = Fernet(base64.urlsafe_b64encode(self.derive("terminal-secrets")))
+        # Every signed request needs its terminal's secret: decrypt each stored token once, not per request.
+        self._plain: dict[str, str] = {}
 
     @classmethod
     def ephemeral(cls) -> SecretBox:
@@ -51,10 +56,17 @@ class SecretBox:
         return self._fernet.encrypt(plaintext.encode()).decode("ascii")
 
     def decrypt(self, token: str) -> str:
+        plain = self._plain.get(token)
+        if plain is not None:
+            return plain
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
+            plain = self._fernet.decrypt(token.encode("ascii")).decode()
         except (InvalidToken, ValueError) as exc:
             raise SecretUnreadable("stored secret does not decrypt under this master key") from exc
+        if len(self._plain) >= _DECRYPTED_KEPT:
+            self._plain.clear()
+        self._plain[token] = plain
+        return plain
 
 
 def load_master_key(path: str | Path, *, create: bool = False) -> bytes:
