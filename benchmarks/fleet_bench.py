@@ -9,7 +9,8 @@ required, without access logs (`--serve-hq`, a child of this script), on SQLite 
     `run_once`), so HQ is saturated. Heartbeats a second = HQ's own counter
     (`kiosk_hq_heartbeats_received_total` on /metrics) over the measuring window. Also given: how many terminals
     that rate serves at the default 30 s interval.
-(b) **Payment API under residents.** R simulated residents at once (asyncio, httpx; signed as the terminal they
+(b) **Payment API under residents.** R simulated residents at once (asyncio on uvloop, one keep-alive connection
+    each through benchmarks/light_http.py, since httpx cost more CPU per call than HQ; signed as the terminal they
     stand at), arriving one by one over 15 s, then counted for the step's duration. Each does what a person does
     at a terminal, with pauses: identify by card (pause 1-3 s before), the overview, choose an amount (pause
     2-5 s), create the order, poll its status every second while paying on the phone (2-6 polls; the sandbox's
@@ -46,9 +47,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from bench_common import Row, dead_port, ms, now, pct, report
+from light_http import LightConnection
 
 from devices.base import CardReader, DeviceState, PaperState, QrScanner, Receipt, ReceiptPrinter
 from hq.db import create_engine_for, make_session_factory
@@ -214,7 +217,7 @@ def bench_heartbeats(url: str, folder: Path, secrets_by_id: dict[str, str], wind
 class _Resident:
     """One person at a terminal after another, for as long as the step runs."""
 
-    def __init__(self, client: Any, terminal_id: str, secret: str, latencies: list[tuple[str, float]],
+    def __init__(self, client: LightConnection, terminal_id: str, secret: str, latencies: list[tuple[str, float]],
                  rng: random.Random):
         self.client, self.terminal_id, self.secret = client, terminal_id, secret
         self.latencies, self.rng = latencies, rng
@@ -232,13 +235,13 @@ class _Resident:
             **(headers or {}),
         }
         started = now()
-        answer = await self.client.request(method, path, content=raw, headers=all_headers)
+        status, answer = await self.client.request(method, path, raw, all_headers)
         if started >= self.measure_from:
             self.latencies.append((label, now() - started))
-        if answer.status_code >= 400:
+        if status >= 400:
             self.errors += 1
-            FAILURES.append(f"{label} {answer.status_code} {answer.text[:160]}")
-        return answer
+            FAILURES.append(f"{label} {status} {answer[:160]!r}")
+        return json.loads(answer)
 
     async def pause(self, low: float, high: float) -> None:
         await asyncio.sleep(self.rng.uniform(low, high))
@@ -249,19 +252,19 @@ class _Resident:
         while now() < until:
             await self.pause(1, 3)
             card = self.rng.choice(DEMO_CARDS)[0]
-            house = (await self.call("identify", "POST", "/api/v1/identify", {"method": "card", "value": card})).json()
-            overview = (await self.call("overview", "GET", f"/api/v1/houses/{house['house_id']}/overview")).json()
+            house = await self.call("identify", "POST", "/api/v1/identify", {"method": "card", "value": card})
+            overview = await self.call("overview", "GET", f"/api/v1/houses/{house['house_id']}/overview")
             await self.pause(2, 5)
-            order = (await self.call("create", "POST", "/api/v1/orders", {
+            order = await self.call("create", "POST", "/api/v1/orders", {
                 "terminal_id": self.terminal_id, "house_id": house["house_id"],
                 "meter_id": overview["meters"][0]["meter_id"], "service": "electricity",
                 "amount_fen": self.rng.choice((2000, 5000, 10000)),
-            }, headers={"Idempotency-Key": secrets.token_urlsafe(24)})).json()
+            }, headers={"Idempotency-Key": secrets.token_urlsafe(24)})
             order_no = order["order_no"]
             for _ in range(self.rng.randint(2, 6)):
                 await asyncio.sleep(1.0)
                 await self.call("status", "GET", f"/api/v1/orders/{order_no}")
-            await self.client.post(f"/sandbox/checkout/{order_no}/pay", headers={"Accept": "application/json"})
+            await self.client.request("POST", f"/sandbox/checkout/{order_no}/pay", b"", {"Accept": "application/json"})
             await asyncio.sleep(1.0)
             await self.call("status", "GET", f"/api/v1/orders/{order_no}")
             await self.pause(3, 8)
@@ -270,20 +273,20 @@ class _Resident:
 async def _residents(
     url: str, secrets_by_id: dict[str, str], count: int, duration: float
 ) -> tuple[list[tuple[str, float]], int]:
-    import httpx
-
     latencies: list[tuple[str, float]] = []
     rng = random.Random(count)
     ids = list(secrets_by_id)
-    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
-    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
-        ramp = RAMP_S
-        until = now() + ramp + duration
-        people = [_Resident(client, ids[i % len(ids)], secrets_by_id[ids[i % len(ids)]], latencies,
-                            random.Random(rng.random())) for i in range(count)]
-        for person in people:
-            person.measure_from = until - duration  # only once everyone has arrived
-        results = await asyncio.gather(*(p.live(until, ramp) for p in people), return_exceptions=True)
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
+    ramp = RAMP_S
+    until = now() + ramp + duration
+    # One keep-alive connection per person, as each terminal keeps one open to HQ.
+    people = [_Resident(LightConnection(host, port), ids[i % len(ids)], secrets_by_id[ids[i % len(ids)]], latencies,
+                        random.Random(rng.random())) for i in range(count)]
+    for person in people:
+        person.measure_from = until - duration  # only once everyone has arrived
+    results = await asyncio.gather(*(p.live(until, ramp) for p in people), return_exceptions=True)
+    for person in people:
+        await person.client.close()
     FAILURES.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))
     failures = sum(1 for r in results if isinstance(r, BaseException)) + sum(p.errors for p in people)
     return latencies, failures
@@ -298,7 +301,7 @@ def bench_residents(
     pending = list(steps)
     while pending:
         count = pending.pop(0)
-        labelled, failures = asyncio.run(_residents(url, secrets_by_id, count, duration))
+        labelled, failures = run_async(_residents(url, secrets_by_id, count, duration))
         latencies = [seconds for _label, seconds in labelled]
         p99 = pct(latencies, 99) if latencies else float("nan")
         out.append((count, len(latencies), pct(latencies, 50) if latencies else float("nan"), p99, failures))
@@ -308,6 +311,15 @@ def bench_residents(
         if p99 > BRIEF_P99_S:
             pending = [s for s in pending if s == 1000]
     return out
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run on uvloop when it is there (HQ's own uvicorn uses it too): a cheaper load generator."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 # ---- PostgreSQL, throwaway ------------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ class FleetContext:
     nonces: NonceCache = field(default_factory=NonceCache)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     counters: Counter[str] = field(default_factory=Counter)
+    # An order's terminal never changes: remembered for the ownership check of every status poll.
+    order_owners: dict[str, str] = field(default_factory=dict)
     _counter_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, name: str, amount: int = 1) -> None:

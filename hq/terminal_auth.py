@@ -145,20 +145,20 @@ def _secrets(fleet: FleetContext, record: Any, now: Any) -> list[str]:
 
 def check_ownership(ctx: HqContext, fleet: FleetContext, request: Request, terminal_id: str, body: bytes) -> None:
     """Refuse ``terminal_mismatch`` when a signed request names or touches another terminal's data."""
-    owner = _named_terminal(ctx, request, body)
+    owner = _named_terminal(ctx, fleet, request, body)
     if owner is not None and owner != terminal_id:
         raise _refuse(fleet, 403, "terminal_mismatch", f"Terminal {terminal_id} may not act for or read the data "
                       "of another terminal.")
 
 
-def _named_terminal(ctx: HqContext, request: Request, body: bytes) -> str | None:
+def _named_terminal(ctx: HqContext, fleet: FleetContext, request: Request, body: bytes) -> str | None:
     """The terminal whose data the request is about, if any: a path's, an order's, or the order body's."""
     params = request.path_params
     if "terminal_id" in params:
         return str(params["terminal_id"])
     path = request.url.path
     if "order_no" in params:
-        return _order_owner(ctx, Order.order_no == str(params["order_no"]))
+        return _owner_of_order(ctx, fleet, str(params["order_no"]))
     if path == "/api/v1/orders" and request.method == "GET":
         key = request.query_params.get("idempotency_key")
         return _order_owner(ctx, Order.idempotency_key == key) if key else None
@@ -170,6 +170,20 @@ def _named_terminal(ctx: HqContext, request: Request, body: bytes) -> str | None
         owner = data.get("terminal_id") if isinstance(data, dict) else None
         return owner if isinstance(owner, str) else None
     return None
+
+
+_OWNERS_KEPT = 100_000
+
+
+def _owner_of_order(ctx: HqContext, fleet: FleetContext, order_no: str) -> str | None:
+    owner = fleet.order_owners.get(order_no)
+    if owner is None:
+        owner = _order_owner(ctx, Order.order_no == order_no)
+        if owner is not None:
+            if len(fleet.order_owners) >= _OWNERS_KEPT:
+                fleet.order_owners.clear()
+            fleet.order_owners[order_no] = owner
+    return owner
 
 
 def _order_owner(ctx: HqContext, where: Any) -> str | None:
