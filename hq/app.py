@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import Depends, FastAPI
 
 from hq import api, dashboard, heartbeat, metrics, receipts, sandbox
+from hq.beat_writer import BeatWriter
 from hq.clock import Clock, utc_now
 from hq.context import HqContext
 from hq.db import create_engine_for, make_session_factory
@@ -69,6 +70,7 @@ def create_app(
     app.state.fleet = FleetContext(
         box=secret_box or SecretBox.ephemeral(), require_signatures=require_signatures, metrics_token=metrics_token
     )
+    app.state.beat_writer = BeatWriter(app.state.hq)
     install_error_handlers(app)
     app.include_router(api.router, dependencies=[Depends(terminal_auth)])
     app.include_router(heartbeat.router)

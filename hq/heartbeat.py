@@ -1,14 +1,17 @@
 """The heartbeat route: a terminal reports its state; HQ keeps the latest and a history, answers with commands.
 
 ``POST /api/v1/terminals/{terminal_id}/heartbeat`` always needs a signature, whatever ``require_signatures``
-says, and only for the signer's own id. One write transaction per beat: the acknowledged commands, the latest
-state, a history row, the counters, and the commands handed out.
+says, and only for the signer's own id. Each beat writes, in its own savepoint of a transaction shared with the
+other beats arriving at the same moment (hq/beat_writer.py): the acknowledged commands, the latest state, a
+history row, the counters, and the commands handed out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime
+from functools import partial
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -16,9 +19,9 @@ from sqlalchemy import Table, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from hq import commands
+from hq.beat_writer import BeatWriter
 from hq.clock import as_utc
 from hq.context import HqContext, request_context
-from hq.db import write_session
 from hq.errors import HqError
 from hq.fleet_context import FleetContext, request_fleet
 from hq.fleet_models import TerminalBeat, TerminalCounter, TerminalStatus
@@ -49,9 +52,10 @@ async def signed_terminal(request: Request, fleet: Annotated[FleetContext, Depen
     response_model=HeartbeatOut,
     responses={status: {"model": ErrorOut} for status in (401, 403, 422)},
 )
-def heartbeat(
+async def heartbeat(
     terminal_id: TerminalId,
     beat: HeartbeatIn,
+    request: Request,
     ctx: Annotated[HqContext, Depends(request_context)],
     fleet: Annotated[FleetContext, Depends(request_fleet)],
     signer: Annotated[str, Depends(signed_terminal)],
@@ -62,45 +66,42 @@ def heartbeat(
     terminal_mismatch; 422 invalid_request.
     """
     fleet.count("heartbeats")
-    handed = record_beat(ctx, fleet, signer, beat)
-    return HeartbeatOut(
-        server_time=ctx.now(),
-        commands=[CommandOut(id=c.id, kind=c.kind, issued_at=c.issued_at) for c in handed],  # type: ignore[arg-type]
-    )
+    writer: BeatWriter = request.app.state.beat_writer
+    # Answered once the beat is committed, with the other beats waiting at the same moment (hq/beat_writer.py).
+    handed = await asyncio.wrap_future(writer.submit(partial(write_beat, ctx, fleet, signer, beat)))
+    return HeartbeatOut(server_time=ctx.now(), commands=handed)
 
 
-def record_beat(
-    ctx: HqContext, fleet: FleetContext, terminal_id: str, beat: HeartbeatIn
-) -> list[commands.TerminalCommand]:
-    """Write one beat; the commands handed out in its answer."""
+def write_beat(
+    ctx: HqContext, fleet: FleetContext, terminal_id: str, beat: HeartbeatIn, session: Session
+) -> list[CommandOut]:
+    """Write one beat in ``session`` (the caller commits); the commands handed out in its answer."""
     now = as_utc(ctx.clock())
     values = _status_values(beat, now)
     if beat.cut_off_s is not None:
         values.update(last_cut_off_s=beat.cut_off_s, last_cut_off_at=now)
-    # A beat is the most frequent write HQ has: prepared Core statements (built once per set of columns, compiled
-    # once by SQLAlchemy's cache), no ORM objects unless a command is waiting.
-    with write_session(ctx.sessions) as session:
-        conn = session.connection()
-        if beat.acks:
-            commands.apply_acks(session, terminal_id, beat.acks, now)
-        beats = conn.execute(_bump_status(frozenset(values)), {"tid": terminal_id, **values}).scalar()
-        if beats is None:
-            beats = 1
-            conn.execute(_STATUS.insert(), {"terminal_id": terminal_id, "beats": beats, **values})
-        conn.execute(_BEAT.insert(), {
-            "terminal_id": terminal_id, "received_at": now, "health": values["health"],
-            "problems": values["problems"], "out_of_service": beat.out_of_service, "paper": values["paper"],
-            "queue_waiting": beat.queue.waiting, "queue_attention": beat.queue.needs_attention,
-            "latency_ms": beat.latency_ms, "cut_off_s": beat.cut_off_s,
-        })
-        _add_counts(session, terminal_id, beat.counts)
-        handed = commands.hand_out(session, terminal_id, now)
-        if beats % PRUNE_EVERY_BEATS == 0:
-            session.execute(delete(TerminalBeat).where(
-                TerminalBeat.terminal_id == terminal_id, TerminalBeat.received_at < now - fleet.history_retention
-            ))
-        session.commit()
-    return handed
+    # Prepared Core statements (built once per set of columns, compiled once by SQLAlchemy's cache), no ORM
+    # objects unless a command is waiting.
+    conn = session.connection()
+    if beat.acks:
+        commands.apply_acks(session, terminal_id, beat.acks, now)
+    beats = conn.execute(_bump_status(frozenset(values)), {"tid": terminal_id, **values}).scalar()
+    if beats is None:
+        beats = 1
+        conn.execute(_STATUS.insert(), {"terminal_id": terminal_id, "beats": beats, **values})
+    conn.execute(_BEAT.insert(), {
+        "terminal_id": terminal_id, "received_at": now, "health": values["health"],
+        "problems": values["problems"], "out_of_service": beat.out_of_service, "paper": values["paper"],
+        "queue_waiting": beat.queue.waiting, "queue_attention": beat.queue.needs_attention,
+        "latency_ms": beat.latency_ms, "cut_off_s": beat.cut_off_s,
+    })
+    _add_counts(session, terminal_id, beat.counts)
+    handed = commands.hand_out(session, terminal_id, now)
+    if beats % PRUNE_EVERY_BEATS == 0:
+        session.execute(delete(TerminalBeat).where(
+            TerminalBeat.terminal_id == terminal_id, TerminalBeat.received_at < now - fleet.history_retention
+        ))
+    return [CommandOut(id=c.id, kind=c.kind, issued_at=c.issued_at) for c in handed]  # type: ignore[arg-type]
 
 
 _STATUS = cast(Table, TerminalStatus.__table__)
