@@ -78,13 +78,15 @@ def serve_hq(db_url: str, port: int, key_file: str) -> None:
     import uvicorn
 
     from hq.app import create_app
+    from hq.cli import KEEP_ALIVE_S
 
     if os.environ.get("KIOSK_HQ_SWITCH"):
         sys.setswitchinterval(float(os.environ["KIOSK_HQ_SWITCH"]))
 
     app = create_app(db_url, f"http://127.0.0.1:{port}", require_signatures=True,
                      secret_box=SecretBox(load_master_key(key_file)))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_keep_alive=KEEP_ALIVE_S)
 
 
 @contextlib.contextmanager
@@ -335,7 +337,9 @@ async def _residents(
                         random.Random(rng.random())) for i in range(count)]
     for person in people:
         person.measure_from = until - duration  # only once everyone has arrived
+    opened_before = LightConnection.opened
     results = await asyncio.gather(*(p.live(until, ramp) for p in people), return_exceptions=True)
+    print(f"  ({LightConnection.opened - opened_before} connections opened for {count} residents)", flush=True)
     for person in people:
         await person.client.close()
     FAILURES.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))

@@ -15,6 +15,8 @@ import contextlib
 class LightConnection:
     """One persistent connection to ``host:port``; requests on it go one after another."""
 
+    opened = 0  # connections opened by all instances: more than one per instance means the server closed some
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
@@ -27,6 +29,7 @@ class LightConnection:
         for attempt in (1, 2):
             if self._writer is None:
                 self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                LightConnection.opened += 1
             try:
                 return await self._exchange(method, path, body, headers or {})
             except (ConnectionError, asyncio.IncompleteReadError):

@@ -106,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# Terminals poll and beat every few seconds: keep their connections open past uvicorn's 5 s default, so a fleet
+# does not reconnect (and, under load, overflow the accept queue) on every call.
+KEEP_ALIVE_S = 75
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -130,7 +135,8 @@ def _serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls else "http"
     print(f"HQ API on {scheme}://{args.host}:{args.port}/api/v1 (docs at /docs), fleet dashboard at /fleet, "
           f"database {redact_url(args.db)}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **tls)  # type: ignore[arg-type]
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S,
+                **tls)  # type: ignore[arg-type]
     return 0
 
 
