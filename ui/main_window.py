@@ -73,6 +73,14 @@ class ActivityFilter(QObject):
         return False
 
 
+def layout_direction(translator: Translator) -> Qt.LayoutDirection:
+    """Right to left for a language written so (Babel's locale data, e.g. Uyghur): Qt then mirrors every layout,
+    so a translator adding such a catalog needs no code change."""
+    if translator.locale.character_order == "right-to-left":
+        return Qt.LayoutDirection.RightToLeft
+    return Qt.LayoutDirection.LeftToRight
+
+
 def reference_size(portrait: bool) -> QSize:
     return PORTRAIT if portrait else LANDSCAPE
 
@@ -146,6 +154,7 @@ class MainWindow(QWidget):
         journey.add_screen_listener(self._on_screen)
         journey.add_time_warning_listener(self._on_time_warning)
         self.header.set_language(translator.language)
+        self.setLayoutDirection(layout_direction(translator))
         self.resize(self.window_size)
         self.show_screen(journey.screen)
 
@@ -195,7 +204,8 @@ class MainWindow(QWidget):
         self.overlay.set_seconds(seconds)
 
     def retranslate(self) -> None:
-        """Repaint every text in the translator's current language."""
+        """Repaint every text in the translator's current language, laid out in its direction."""
+        self.setLayoutDirection(layout_direction(self.translator))
         self.header.retranslate()
         self.header.set_language(self.translator.language)
         for view in self.views.values():
