@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-LANGUAGES = ("zh_CN", "en")
+from locales import shipped_languages
+
+LANGUAGES = shipped_languages()  # one per catalog folder in locales/ (docs/languages.md)
 
 
 class ConfigError(ValueError):

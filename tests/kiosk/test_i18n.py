@@ -1,16 +1,16 @@
 """Catalog lookups and formats in both languages; every message translated in every shipped catalog."""
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
+from kiosk.config import LANGUAGES
 from kiosk.i18n import Translator, load_catalog
 from kiosk.messages import meter_use_text, notice_text, outcome_title
 from kiosk.screens import Notice, Outcome
-from locales import LOCALES_DIR
-
-LANGUAGES = ("zh_CN", "en")
+from locales import LOCALES_DIR, shipped_languages
 
 
 def test_lookups_in_both_languages() -> None:
@@ -98,3 +98,13 @@ def test_every_source_text_is_in_the_template() -> None:
 
 def test_catalogs_load_from_po_without_a_build_step() -> None:
     assert load_catalog("zh_CN").gettext("Done") == "完成"
+
+
+def test_a_new_catalog_folder_is_a_new_language(tmp_path: Path) -> None:
+    for code in ("ug", "en", "zh_CN"):
+        folder = tmp_path / code / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "kiosk.po").write_text("", encoding="utf-8")
+    (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)  # a folder without a catalog is no language
+    assert shipped_languages(tmp_path) == ("zh_CN", "en", "ug")
+    assert shipped_languages() == LANGUAGES == ("zh_CN", "en")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from babel import Locale
+
+from kiosk.config import LANGUAGES
 from kiosk.i18n import _
 from ui.qt import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, Qt, QWidget, Signal
 from ui.theme import Theme, set_style_property
 from ui.widgets.buttons import BigButton
 
-#: Each language named in its own language, so a resident finds theirs whatever is on screen. These two are
-#: the only texts outside the catalogs.
-LANGUAGE_NAMES = (("zh_CN", "中文"), ("en", "English"))
+#: Each language named in its own language (Babel's locale data: 中文, English, ئۇيغۇرچە), so a resident finds
+#: theirs whatever is on screen; the only texts not from the catalogs.
+LANGUAGE_NAMES = tuple((code, Locale.parse(code).get_language_name(code) or code) for code in LANGUAGES)
 
 
 class HeaderBar(QFrame):
