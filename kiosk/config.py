@@ -215,7 +215,10 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class ReceiptSettings:
-    language: str = setting("zh_CN", "Language of printed receipts.", _one_of(*LANGUAGES))
+    language: str = setting(
+        "zh_CN", "Language of receipts staff print (test receipts, reprints from the maintenance menu); a "
+        "resident's receipt and slip print in the language they chose on screen.", _one_of(*LANGUAGES),
+    )
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ class Journey:
         self._timers = timers
         self._translator = translator
         self._receipt_translator = receipt_translator
+        # Receipts and slips print in the language the resident chose; one translator per language, never switched,
+        # since the printer lane uses it on its own thread.
+        self._receipt_translators = {receipt_translator.language: receipt_translator}
         self._clock = clock
         self._out_of_service = False
         self._mode = Mode(config.ui.mode)
@@ -449,7 +452,7 @@ class Journey:
         def work() -> ReceiptState:
             try:
                 reprint_receipt(
-                    store=self._store, printer=self._printer, translator=self._receipt_translator, tx_id=tx.id,
+                    store=self._store, printer=self._printer, translator=self._resident_receipts(), tx_id=tx.id,
                     overview=overview,
                 )
             except PrinterError as exc:
@@ -809,10 +812,17 @@ class Journey:
             )
         )
 
+    def _resident_receipts(self) -> Translator:
+        """The translator for this resident's paper: the screen's language (`receipt.language` is staff's)."""
+        language = self._translator.language
+        if language not in self._receipt_translators:
+            self._receipt_translators[language] = Translator(language, self._receipt_translator.timezone)
+        return self._receipt_translators[language]
+
     def _print_receipt(self) -> None:
         assert self._overview is not None and self._tx is not None and self._order is not None
         receipt = build_receipt(
-            translator=self._receipt_translator,
+            translator=self._resident_receipts(),
             overview=self._overview,
             meter=self._overview.meter(self._tx.meter_id),
             order=self._order,
@@ -854,7 +864,7 @@ class Journey:
         """A slip with the order reference, for a payment whose outcome the terminal could not learn."""
         assert self._overview is not None and self._tx is not None
         slip = build_pending_slip(
-            translator=self._receipt_translator,
+            translator=self._resident_receipts(),
             overview=self._overview,
             meter=self._overview.meter(self._tx.meter_id),
             tx=self._tx,

@@ -64,7 +64,7 @@ def test_repeat_recharge_by_card_takes_one_touch(make_rig: RigFactory) -> None:
 
     [printed] = rig.printer.wait_for_receipts(1)
     rig.wait(lambda: rig.journey.screen.receipt is ReceiptState.PRINTED)  # type: ignore[union-attr]
-    assert payment.order_no in printed.text and "阳光花园" in printed.text and "电费充值凭证" in printed.text
+    assert payment.order_no in printed.text and "阳光花园" in printed.text and "Electricity recharge" in printed.text
     assert printed.parsed.qr_payloads == [result.receipt_url]
 
     record = rig.store.last_for_house(MAIN_HOUSE.house_id)
@@ -270,7 +270,7 @@ def test_hq_lost_at_the_deadline_leaves_the_outcome_unknown(make_rig: RigFactory
     assert record is not None and record.state is TxState.UNKNOWN  # settled by asking HQ later, never repeated
 
     [slip] = rig.printer.wait_for_receipts(1)  # the resident takes the order reference with them
-    assert payment.order_no in slip.text and "支付确认中" in slip.text
+    assert payment.order_no in slip.text and "Payment being confirmed" in slip.text
     rig.wait(lambda: getattr(rig.journey.screen, "receipt", None) is ReceiptState.PRINTED)
 
     rig.journey.finish()

@@ -20,7 +20,8 @@ from kiosk.screens import OverviewScreen, PaymentScreen, ReceiptState, ResultScr
 from offline_queue.states import TxState
 
 RigFactory = Callable[..., Rig]
-ZH = Translator("zh_CN")
+ZH = Translator("zh_CN")  # receipt.language: what staff print from the maintenance menu
+EN = Translator("en")  # the rigs' screen language, so their residents' receipts are in English
 
 # fault -> (what the result screen says, how to put it right)
 FAULTS: dict[str, tuple[ReceiptState, Callable[[Rig], None]]] = {
@@ -79,10 +80,24 @@ def test_a_fault_mid_receipt_leaves_the_payment_paid_and_the_receipt_reprintable
     assert result.order_no and result.order_no in printed.text
     assert printed.parsed.qr_payloads == [result.receipt_url]
     labels = [line.label for line in printed.receipt.lines]
-    assert labels[-1] == ZH.gettext("Reprinted")  # never taken for a second payment
+    assert labels[-1] == EN.gettext("Reprinted")  # never taken for a second payment
     after = rig.store.get(tx.id)
     assert after.state is TxState.PAID and after.receipt_status == "printed"
     assert states(rig, tx.id) == history  # printing never moved the payment
+
+
+def test_the_receipt_is_in_the_language_the_resident_chose(make_rig: RigFactory) -> None:
+    rig = make_rig()
+    rig.journey.set_language("zh_CN")
+    pay(rig)
+    rig.wait(lambda: rig.journey.screen.receipt is ReceiptState.PRINTED)  # type: ignore[union-attr]
+    rig.journey.finish()
+    rig.journey.set_language("en")
+    pay(rig)
+    rig.wait(lambda: rig.journey.screen.receipt is ReceiptState.PRINTED)  # type: ignore[union-attr]
+    chinese, english = (p.receipt for p in rig.printer.wait_for_receipts(2))
+    assert chinese is not None and english is not None
+    assert (chinese.title, english.title) == ("电费充值凭证", "Electricity recharge receipt")
 
 
 def test_a_reprint_says_what_the_first_receipt_said(make_rig: RigFactory) -> None:
@@ -94,7 +109,7 @@ def test_a_reprint_says_what_the_first_receipt_said(make_rig: RigFactory) -> Non
     rig.wait(lambda: rig.journey.screen.reprint is ReceiptState.PRINTED)  # type: ignore[union-attr]
     first, again = (p.receipt for p in rig.printer.wait_for_receipts(2))
     assert first is not None and again is not None
-    time_label = ZH.gettext("Time")
+    time_label = EN.gettext("Time")
     assert [x for x in again.lines[:-1] if x.label != time_label] == [x for x in first.lines if x.label != time_label]
     assert (again.title, again.qr_data, again.footer) == (first.title, first.qr_data, first.footer)
 

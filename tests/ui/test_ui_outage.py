@@ -276,7 +276,7 @@ def test_outage_while_the_qr_is_shown_and_the_phone_pays_meanwhile(qtbot: Any, k
     assert order_no
     qtbot.waitUntil(lambda: result.receipt.text() == "Please take your receipt.", timeout=WAIT_MS)
     receipt = printer.wait_for_receipts(1, timeout=10)[0]
-    assert order_no in receipt.text and "电费充值凭证" in receipt.text
+    assert order_no in receipt.text and "Electricity recharge" in receipt.text
     record = terminal.store.last_for_house(MAIN_HOUSE.house_id)
     assert record is not None and record.state is TxState.PAID and record.receipt_status == "printed"
 
@@ -304,7 +304,7 @@ def _outage_at_close(
     qtbot.waitUntil(lambda: result.receipt.text() == "Please take your slip. It shows your order number.",
                     timeout=WAIT_MS)
     slip = printer.wait_for_receipts(1, timeout=10)[0]
-    assert order_no in slip.text and "支付确认中" in slip.text  # receipts are printed in Chinese
+    assert order_no in slip.text and "Payment being confirmed" in slip.text  # in the resident's language
 
     qtbot.mouseClick(result.done, LEFT)
     qtbot.waitUntil(lambda: showing(window, IdleScreen), timeout=WAIT_MS)
