@@ -42,12 +42,20 @@ while True:
 """
 
 
+ROUNDS = 3
+
+
+def is_subsequence(part: list[TxState], whole: list[TxState]) -> bool:
+    remaining = iter(whole)
+    return all(any(state is other for other in remaining) for state in part)
+
+
 def test_killed_writers_leave_a_consistent_journal(tmp_path: Path) -> None:
     path = tmp_path / "transactions.sqlite3"
     rng = random.Random(20261122)
     acknowledged: dict[str, list[TxState]] = {}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    for round_no in range(3):
+    for round_no in range(ROUNDS):
         child = subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(path), str(round_no)],
             stdout=subprocess.PIPE,
@@ -75,9 +83,10 @@ def test_killed_writers_leave_a_consistent_journal(tmp_path: Path) -> None:
         for tx_id, seen in acknowledged.items():
             record = store.get(tx_id)
             states = [e.to_state for e in store.history(tx_id)]
-            # Everything acknowledged is there; at most one more write may have committed unreported.
-            assert states[: len(seen)] == seen
-            assert len(states) <= len(seen) + 1
+            # Everything acknowledged is there, in order. A write may commit and its child die before reporting
+            # it, once per kill, and the next child carries on from it: unreported writes can sit in the middle.
+            assert is_subsequence(seen, states), (seen, states)
+            assert len(states) <= len(seen) + ROUNDS
             assert states[-1] is record.state
             for before, after in itertools.pairwise(states):
                 assert after in ALLOWED[before]
