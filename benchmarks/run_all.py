@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures side by side in one table with targets and PASS/MISS.
 
-Start-up runs first, while this process has not loaded Qt yet; the two in-process benchmarks then share one
+Start-up runs first, while this process has not loaded Qt yet; the in-process benchmarks then share one
 offscreen QApplication, each with its own HQ, terminal and window; the queue, printing and replug benchmarks need
 no Qt. `crash_matrix.py` (a thousand kills take about six minutes) and `fleet_bench.py` (two to four minutes,
 optionally on PostgreSQL) are not in here: run them alone.
@@ -8,6 +8,7 @@ optionally on PostgreSQL) are not in here: run them alone.
 
 from __future__ import annotations
 
+import elderly_journey
 import journey_overhead
 import print_latency
 import queue_bench
@@ -24,7 +25,8 @@ def main() -> None:
     notes: list[str] = []
     for label, bench in (("cold start", startup.run), ("tap latency", tap_latency.run),
                          ("whole journeys", journey_overhead.run), ("transaction store and outbox", queue_bench.run),
-                         ("receipt printing", print_latency.run), ("serial device replug", reconnect_bench.run)):
+                         ("receipt printing", print_latency.run), ("serial device replug", reconnect_bench.run),
+                         ("elderly mode by ear", elderly_journey.run)):
         print(f"running {label}…", flush=True)
         more_rows, more_notes = bench()
         rows += more_rows

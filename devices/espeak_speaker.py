@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from devices.speaker import Speaker, SpeakerError, Utterance, wav_info
+from devices.speaker import Speaker, SpeakerError, Utterance, wav_duration
 
 #: espeak-ng voice per catalog language; another language uses its own code (espeak-ng knows "ug", "ar", ...).
 VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
@@ -165,7 +165,7 @@ class SimulatedSpeaker(Speaker):
         return self._engine.synthesize(utterance, rate, volume)
 
     def _play(self, utterance: Utterance, audio: bytes, cancel: threading.Event) -> None:
-        duration = wav_info(audio).duration_s
+        duration = wav_duration(audio)  # no Python pass over the samples (wav_info's loudness) before "playing"
         interrupted = cancel.wait(duration / self.speed)
         with self._spoken_lock:
             self._spoken.append(SpokenPrompt(utterance.text, utterance.language, duration, interrupted))

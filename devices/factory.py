@@ -3,7 +3,8 @@
 Accepted now: ``sim:`` for every device (for the card reader and the scanner: the real serial adapter on a
 simulator's pty); card readers and scanners also ``serial:<port>?baud=9600`` (scanners ``&suffix=cr``);
 printers also ``tcp://host:9100``, ``serial:/dev/ttyS0?baud=19200``, ``usb:0x0416:0x5011``, ``file:/path``
-and ``memory:`` (devices/escpos_transports.py for their options).
+and ``memory:`` (devices/escpos_transports.py for their options); speakers ``espeak:`` (espeak-ng and a player
+command), ``sim:`` (real synthesis, simulated output) and ``none:`` (no voice at all).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from devices.base import CardReader, Device, QrScanner, ReceiptPrinter
 from devices.coordinator import ConnectionPolicy
 from devices.escpos_printer import EscposPrinter
 from devices.escpos_transports import parse_options
+from devices.espeak_speaker import EspeakSpeaker, SimulatedSpeaker
 from devices.keyboard_wedge import KeyboardCardReader, KeyboardQrScanner
 from devices.serial_card_reader import SerialCardReader
 from devices.serial_scanner import SerialQrScanner
 from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
+from devices.speaker import Speaker
 
 _D = TypeVar("_D", bound=Device)
 # scheme -> (the form shown in error messages, builder taking the whole URL)
@@ -71,6 +74,17 @@ _PRINTERS: _Table[ReceiptPrinter] = {
 }
 
 
+def _bad_none(url: str) -> Speaker:
+    raise ValueError(f"speaker URL {url!r} takes no path or options; use none:")
+
+
+_SPEAKERS: _Table[Speaker] = {
+    "espeak": ("espeak:[?player=aplay|paplay|pw-play]", EspeakSpeaker.from_url),
+    "sim": ("sim:[?speed=1]", SimulatedSpeaker.from_url),
+    "none": ("none:", _bad_none),  # exactly "none:" is taken before the table (no speaker at all)
+}
+
+
 def _make(kind: str, url: str, table: _Table[_D]) -> _D:
     accepted = ", ".join(form for form, _ in table.values())
     if not isinstance(url, str) or ":" not in url:
@@ -93,6 +107,14 @@ def make_card_reader(url: str, policy: ConnectionPolicy | None = None) -> CardRe
 def make_qr_scanner(url: str, policy: ConnectionPolicy | None = None) -> QrScanner:
     """A QR scanner for `url`: ``sim:``, ``serial:/dev/ttyACM0?baud=9600&suffix=crlf`` or ``keyboard:``."""
     return _make("QR scanner", url, _qr_scanners(policy))
+
+
+def make_speaker(url: str) -> Speaker | None:
+    """A speaker for `url`: ``espeak:``, ``sim:``, or None for ``none:`` (a terminal without voice, which is then
+    no device at all rather than a faulty one)."""
+    if isinstance(url, str) and url.strip().lower() == "none:":
+        return None
+    return _make("speaker", url, _SPEAKERS)
 
 
 def make_printer(url: str) -> ReceiptPrinter:

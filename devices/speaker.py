@@ -59,6 +59,14 @@ class WavInfo:
         return self.rms < 0.01
 
 
+def wav_duration(data: bytes) -> float:
+    """Seconds of audio in WAV bytes, from the samples present (espeak-ng's `--stdout` header gives no length)."""
+    with wave.open(io.BytesIO(data)) as wav:
+        frames = wav.readframes(wav.getnframes())
+        size, rate = wav.getsampwidth() * wav.getnchannels(), wav.getframerate()
+    return len(frames) / size / rate if size and rate else 0.0
+
+
 def wav_info(data: bytes) -> WavInfo:
     """Length and loudness of 16-bit PCM WAV bytes (espeak-ng's output)."""
     with wave.open(io.BytesIO(data)) as wav:
@@ -67,9 +75,10 @@ def wav_info(data: bytes) -> WavInfo:
     if width != 2:
         raise ValueError(f"expected 16-bit samples, got {width * 8}-bit")
     count = len(frames) // 2
-    samples = memoryview(frames).cast("h")
+    # Loudness from every fourth sample: the same figure for speech at 22 kHz, for a quarter of a pure-Python pass.
+    samples = memoryview(frames[: count * 2]).cast("h")[::4]
     total = sum(s * s for s in samples)
-    rms = (total / count) ** 0.5 / 32768 if count else 0.0
+    rms = (total / len(samples)) ** 0.5 / 32768 if len(samples) else 0.0
     return WavInfo(duration_s=count / rate if rate else 0.0, rms=rms)
 
 

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from devices.base import DeviceStatus, PrinterError
+from devices.speaker import Speaker, SpeechEvent
 from kiosk.clock import utc_now
 from kiosk.config import ConfigError
+from kiosk.i18n import N_, _, current
 from kiosk.maintenance_work import (
     NetworkInfo,
     SettleOutcome,
@@ -52,7 +54,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LANE = "staff"
-DEVICE_TEST_S = 30.0  # how long a card or scan test waits for a card or a code
+DEVICE_TEST_S = 30.0  # how long a card or scan test waits for a card or a code (or the speaker to play)
+SPEAKER_TEST = N_("This is the voice test of the terminal.")
 RECEIPT_DAYS = 7  # paid transactions offered for a reprint
 SHOWN_ROWS = 50
 
@@ -206,6 +209,11 @@ class MaintenanceMenu:
         self._leave: Callable[[], None] = lambda: log.warning("leave asked for, but no UI can leave")
         for device in terminal.devices.all():
             device.add_status_listener(lambda _status: terminal.dispatch(self._devices_changed))
+        speaker = terminal.devices.speaker
+        if speaker is not None:
+            speaker.add_speech_listener(
+                lambda event, utterance, _at: terminal.dispatch(lambda: self._speaker_heard(event, utterance.text))
+            )
         terminal.journey.add_screen_listener(self._journey_screen)
 
     # ---- listeners and state -----------------------------------------------------------------------------
@@ -525,6 +533,26 @@ class MaintenanceMenu:
         elif kind in ("card_reader", "qr_scanner"):
             self._set_test(kind, SelfTestResult(SelfTestState.WAITING))
             self._test_timers[kind] = self._t.timers.call_later(DEVICE_TEST_S, lambda: self._test_timed_out(kind))
+        elif kind == "speaker" and self._t.devices.speaker is not None:
+            self._test_speaker(self._t.devices.speaker)
+
+    def _test_speaker(self, speaker: Speaker) -> None:
+        """Say a test sentence in the menu's language; passed once it has played (to the end or until a touch)."""
+        self._set_test("speaker", SelfTestResult(SelfTestState.RUNNING))
+        self._test_timers["speaker"] = self._t.timers.call_later(DEVICE_TEST_S, self._speaker_timed_out)
+        speaker.say(_(SPEAKER_TEST), current().language)
+
+    def _speaker_heard(self, event: SpeechEvent, text: str) -> None:
+        test = self._tests.get("speaker")
+        if test is None or test.state is not SelfTestState.RUNNING or text != _(SPEAKER_TEST):
+            return
+        if event in (SpeechEvent.FINISHED, SpeechEvent.INTERRUPTED, SpeechEvent.FAILED):
+            timer = self._test_timers.pop("speaker", None)
+            if timer is not None:
+                timer.cancel()
+            state = SelfTestState.FAILED if event is SpeechEvent.FAILED else SelfTestState.PASSED
+            self._set_test("speaker", SelfTestResult(state, at=self._clock()))
+            self._audit(Action.DEVICE_TEST, device="speaker", result=state.value)
 
     def _set_test(self, kind: str, result: SelfTestResult) -> None:
         self._tests[kind] = result
@@ -557,6 +585,13 @@ class MaintenanceMenu:
         if self._waiting_for(kind):
             self._set_test(kind, SelfTestResult(SelfTestState.TIMED_OUT, at=self._clock()))
             self._audit(Action.DEVICE_TEST, device=kind, result=SelfTestState.TIMED_OUT.value)
+
+    def _speaker_timed_out(self) -> None:
+        self._test_timers.pop("speaker", None)
+        test = self._tests.get("speaker")
+        if self._state is not None and test is not None and test.state is SelfTestState.RUNNING:
+            self._set_test("speaker", SelfTestResult(SelfTestState.TIMED_OUT, at=self._clock()))
+            self._audit(Action.DEVICE_TEST, device="speaker", result=SelfTestState.TIMED_OUT.value)
 
     def _test_printer(self) -> None:
         kind, printer = "receipt_printer", self._t.devices.printer

@@ -34,6 +34,8 @@ class CheckResult:
 
 
 Check = Callable[[], CheckResult]
+#: Devices whose fault leaves the terminal serving residents (without voice), so the self-test only warns.
+OPTIONAL_DEVICES = frozenset({"speaker"})
 
 
 def run_checks(checks: Iterable[tuple[str, Check]]) -> list[CheckResult]:
@@ -154,6 +156,9 @@ def check_devices(config: Config, settle_s: float = 5.0) -> list[CheckResult]:
         if status.last_error:
             detail += f": {status.last_error} (action: {status.action.value})"
         verdict = Verdict.OK if status.state is DeviceState.ONLINE else Verdict.FAIL
+        if verdict is Verdict.FAIL and device.kind in OPTIONAL_DEVICES:
+            verdict = Verdict.WARN  # residents are served without it; the heartbeat reports the fault
+            detail += "; residents are served without voice prompts"
         results.append(CheckResult(device.kind, verdict, detail))
     return results
 

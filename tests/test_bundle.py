@@ -54,7 +54,7 @@ def test_the_bundles_self_test_passes_and_reports_every_part(bundle: Path, tmp_p
     verdicts = {check["name"]: check["verdict"] for check in report["checks"]}
     assert verdicts == {
         "configuration": "ok", "database": "ok", "staff": "warn", "catalogs": "ok", "card_reader": "ok",
-        "qr_scanner": "ok", "receipt_printer": "ok", "hq": "warn", "font": "ok", "idle screen": "ok",
+        "qr_scanner": "ok", "receipt_printer": "ok", "speaker": "ok", "hq": "warn", "font": "ok", "idle screen": "ok",
     }
     assert (tmp_path / "tx.db").exists()
 

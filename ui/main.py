@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kiosk.cli import parse
 from kiosk.config import Config, ConfigError, describe, load_config
 from kiosk.i18n import Translator
+from kiosk.screens import Mode
 from ui.bridge import QtDispatcher, QtTimers
 from ui.deferred_journey import DeferredJourney
 from ui.keyboard_wedge import KeyboardWedgeFilter
@@ -18,6 +19,7 @@ from ui.keyboard_wedge import install as install_keyboard_wedge
 from ui.main_window import MainWindow
 from ui.maintenance.host import RESTART_EXIT_CODE, install_maintenance, restart_process
 from ui.qt import QApplication, QEvent, QObject, QTimer
+from ui.voice import install_voice
 from ui.watchdog import GuiWatchdog
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ def build_terminal_window(app: QApplication, config: Config) -> tuple[Terminal, 
     terminal.start()
     install_keyboard_wedge(app, terminal.keyboard)
     install_maintenance(window, terminal)
+    install_voice(window, terminal.voice)
     window.present()
     return terminal, window
 
@@ -75,7 +78,7 @@ class StartingTerminal:
         self._app = app
         self._on_ready = on_ready
         self.translator = Translator(config.ui.language, config.terminal.timezone)
-        self.journey = DeferredJourney(config.ui.language)
+        self.journey = DeferredJourney(config.ui.language, Mode(config.ui.mode))
         self.window = MainWindow(self.journey, config, self.translator)
         self._watch = _AfterFirstPaint(self.window, self._build_core)
         self.window.present()
@@ -90,6 +93,7 @@ class StartingTerminal:
         self.keyboard_wedge = install_keyboard_wedge(self._app, terminal.keyboard)  # keyboard devices' bursts
         self.journey.attach(terminal.journey)
         self.maintenance = install_maintenance(self.window, terminal)  # the hidden staff menu
+        self.voice = install_voice(self.window, terminal.voice)  # touch silences, "Say it again" repeats
         self.terminal = terminal
         if self._on_ready is not None:
             self._on_ready(terminal)

@@ -9,7 +9,9 @@ import pytest
 
 from devices.base import DeviceState
 from devices.espeak_speaker import EspeakEngine, EspeakSpeaker, SimulatedSpeaker, voice_for
-from devices.speaker import SpeechEvent, Utterance, wav_info
+from devices.factory import make_speaker
+from devices.speaker import SpeechEvent, Utterance, wav_duration, wav_info
+from kiosk.config import ConfigError, config_from_mapping
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -160,3 +162,27 @@ def test_bad_speaker_urls_say_what_is_wrong(url: str, message: str) -> None:
     make = SimulatedSpeaker.from_url if url.startswith("sim") else EspeakSpeaker.from_url
     with pytest.raises(ValueError, match=message):
         make(url)
+
+
+def test_the_factory_builds_speakers_from_urls_and_none_means_no_device() -> None:
+    assert make_speaker("none:") is None  # no voice at all: nothing to report as faulty
+    assert isinstance(make_speaker("sim:?speed=20"), SimulatedSpeaker)
+    assert isinstance(make_speaker(" espeak:?player=paplay "), EspeakSpeaker)
+    for url, message in (("none:?x=1", "no path"), ("festival:", "accepted forms"), ("espeak:/dev/dsp", "no path")):
+        with pytest.raises(ValueError, match=message):
+            make_speaker(url)
+
+
+def test_the_speaker_setting_is_checked_like_the_other_devices() -> None:
+    assert config_from_mapping({"devices": {"speaker": "espeak:"}}).devices.speaker == "espeak:"
+    with pytest.raises(ConfigError, match=r"devices\.speaker"):
+        config_from_mapping({"devices": {"speaker": "espeak:?player=winamp"}})
+    with pytest.raises(ConfigError, match=r"speech\.standard_mode"):
+        config_from_mapping({"speech": {"standard_mode": "sometimes"}})
+
+
+def test_duration_comes_from_the_samples_not_espeaks_streaming_header() -> None:
+    audio = EspeakEngine().synthesize(Utterance("One two three four five", "en"), rate=100, volume=100)
+    # espeak-ng --stdout writes a header for a stream of unknown length; the samples say how long it is.
+    assert wav_duration(audio) == pytest.approx(wav_info(audio).duration_s)
+    assert 1.0 < wav_duration(audio) < 5.0

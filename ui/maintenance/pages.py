@@ -79,7 +79,7 @@ class DevicesPage(Page):
             ok = device.status.state is DeviceState.ONLINE
             top.addWidget(make_label(device_state(device.status), role="success" if ok else "error", wrap=False))
             top.addStretch(1)
-            if device.kind in ("card_reader", "qr_scanner", "receipt_printer"):
+            if device.kind in ("card_reader", "qr_scanner", "receipt_printer", "speaker"):
                 busy = device.test is not None and device.test.state in (SelfTestState.RUNNING, SelfTestState.WAITING)
                 test = row_button(t, _("Test"), partial(self.menu.test_device, device.kind), "primary")
                 test.setObjectName(f"test:{device.kind}")
