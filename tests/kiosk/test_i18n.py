@@ -2,8 +2,11 @@
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from string import Formatter
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from kiosk.config import LANGUAGES
@@ -67,17 +70,65 @@ def test_no_message_is_missing_from_a_shipped_catalog(language: str) -> None:
     assert sorted(ids - translated) == []
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_placeholders_survive_translation(language: str) -> None:
-    catalog = read_po((LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po").open("rb"), locale=language)
+def fields(text: str) -> set[str]:
+    """The `{name}` placeholders of a text (`{{` is a literal brace, not one)."""
+    return {name for _literal, name, _spec, _conversion in Formatter().parse(text) if name is not None}
+
+
+def wrong_placeholders(catalog: Catalog) -> list[str]:
+    """Translations whose placeholders are not exactly their source's (a plural form may leave out the count, as
+    "one attempt" does) or that do not format."""
+    wrong = []
     for message in catalog:
         if not message.id:
             continue
-        source = message.id if isinstance(message.id, str) else message.id[0]
+        sources = (message.id,) if isinstance(message.id, str) else tuple(message.id)
         targets = message.string if isinstance(message.string, tuple) else (message.string,)
-        for target in targets:
-            for name in {part.split("}")[0] for part in source.split("{")[1:]}:
-                assert "{" + name + "}" in target, (language, source, target)
+        names = set().union(*(fields(source) for source in sources))
+        for i, target in enumerate(targets):
+            try:
+                found = fields(target)
+                target.format(**dict.fromkeys(found, "x"))
+            except (ValueError, IndexError) as exc:  # an unbalanced brace, a positional {}
+                wrong.append(f"{sources[0]!r} -> {target!r}: {exc}")
+                continue
+            # the form for "other" (the last) carries every placeholder of the plural source
+            needed = fields(sources[-1]) if len(sources) > 1 and i == len(targets) - 1 else fields(sources[0])
+            if not needed <= found <= names:
+                wrong.append(f"{sources[0]!r} -> {target!r}: placeholders {sorted(found)}, source {sorted(names)}")
+    return wrong
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_survive_translation(language: str) -> None:
+    """So no text on screen shows a brace, misses its number or raises."""
+    catalog = read_po((LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po").open("rb"), locale=language)
+    assert wrong_placeholders(catalog) == []
+
+
+def test_the_placeholder_rule_finds_every_kind_of_mistake() -> None:
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("Pay {amount}", "支付 {amount}")
+    catalog.add("Due: {amount}", "应缴：{金额}")  # a translated placeholder
+    catalog.add("Balance: {amount}", "余额")  # a lost one
+    catalog.add("Meter {number}", "电表 {number")  # an unbalanced brace
+    catalog.add(("{n} attempt", "{n} attempts"), ("尝试",))  # the count lost from the only form
+    catalog.add(("One try left", "{n} tries left"), ("还剩 {n} 次",))  # fine: the singular has no count
+    assert [line.split(" -> ")[0] for line in wrong_placeholders(catalog)] == [
+        "'Due: {amount}'", "'Balance: {amount}'", "'Meter {number}'", "'{n} attempt'"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_shipped_catalog_is_whole(language: str) -> None:
+    """No fuzzy header (the compiled catalog would lose its plural rule) or fuzzy message, the plural rule of the
+    language, and every plural message with a form for each of its plural categories."""
+    catalog = read_po((LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po").open("rb"), locale=language)
+    assert not catalog.fuzzy
+    assert [m.id for m in catalog if m.id and m.fuzzy] == []
+    assert catalog.num_plurals == get_plural(language).num_plurals
+    for message in catalog:
+        if message.id and message.pluralizable:
+            assert len(message.string) == catalog.num_plurals and all(message.string), message.id
 
 
 def test_every_source_text_is_in_the_template() -> None:

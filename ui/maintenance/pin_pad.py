@@ -45,7 +45,6 @@ class PinPadView(QWidget):
         self.prompt = make_label(role="muted")
         left.addWidget(self.prompt)
         self.dots = make_label(role="huge", wrap=False, centre=True)
-        self.dots.setAccessibleName("PIN")
         left.addWidget(self.dots)
         self.notice = Banner(theme, "error")
         left.addWidget(self.notice)
@@ -101,6 +100,7 @@ class PinPadView(QWidget):
         else:
             self.prompt.setText(_("Enter your staff PIN."))
         self.dots.setText(" ".join(DOT * model.digits + EMPTY * max(0, 6 - model.digits))[: 2 * PIN_MAX])
+        self.dots.setAccessibleName(_("PIN"))
         text = pin_notice(model.notice, model.tries_left, model.locked_until) if model.notice else None
         self.notice.set_text(text)
         self.cancel.setText(_("Cancel"))

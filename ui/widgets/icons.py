@@ -214,26 +214,38 @@ PAINTERS: dict[str, Callable[[QPainter, QColor], None]] = {
 }
 
 
-def paint_icon(painter: QPainter, name: str, rect: QRectF, colour: QColor | str) -> None:
-    """Draw icon `name` into `rect` (kept square and centred)."""
+#: Icons that point along the reading direction: drawn mirrored on a right-to-left screen (Back points right).
+MIRRORED_RIGHT_TO_LEFT = frozenset({"back"})
+
+
+def paint_icon(
+    painter: QPainter, name: str, rect: QRectF, colour: QColor | str, right_to_left: bool = False
+) -> None:
+    """Draw icon `name` into `rect` (kept square and centred), mirrored if it points and the screen reads right to
+    left."""
     side = min(rect.width(), rect.height())
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.translate(rect.x() + (rect.width() - side) / 2, rect.y() + (rect.height() - side) / 2)
     painter.scale(side / 100, side / 100)
+    if right_to_left and name in MIRRORED_RIGHT_TO_LEFT:
+        painter.translate(100, 0)
+        painter.scale(-1, 1)
     PAINTERS[name](painter, QColor(colour))
     painter.restore()
 
 
 def icon_pixmap(
-    name: str, size: int, colour: QColor | str, device_pixel_ratio: float = 1.0, gap: int = 0
+    name: str, size: int, colour: QColor | str, device_pixel_ratio: float = 1.0, gap: int = 0,
+    right_to_left: bool = False,
 ) -> QPixmap:
-    """The icon as a transparent pixmap of `size` logical pixels, plus `gap` empty pixels on its right."""
+    """The icon as a transparent pixmap of `size` logical pixels, plus `gap` empty pixels on the side of the text
+    (its right; its left, and the icon mirrored if it points, on a right-to-left screen)."""
     pixmap = QPixmap(round((size + gap) * device_pixel_ratio), round(size * device_pixel_ratio))
     pixmap.setDevicePixelRatio(device_pixel_ratio)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
-    paint_icon(painter, name, QRectF(0, 0, size, size), colour)
+    paint_icon(painter, name, QRectF(gap if right_to_left else 0, 0, size, size), colour, right_to_left)
     painter.end()
     return pixmap
 
@@ -260,5 +272,6 @@ class IconView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        paint_icon(painter, self._name, QRectF(self.rect()), self._colour)
+        right_to_left = self.layoutDirection() is Qt.LayoutDirection.RightToLeft
+        paint_icon(painter, self._name, QRectF(self.rect()), self._colour, right_to_left)
         painter.end()

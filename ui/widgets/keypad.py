@@ -19,6 +19,8 @@ class Keypad(QWidget):
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Phone order (1 2 3 from the left) in every language: number pads are not mirrored right to left.
+        self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(theme.px(16))
