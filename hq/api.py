@@ -7,19 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hq import code_payments, houses, orders
+from hq import code_payments, houses, orders, preferences
 from hq.context import HqContext, request_context
-from hq.db import read_session
+from hq.db import read_session, write_session
 from hq.errors import HqError
 from hq.schemas import (
     ID_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
     IDEMPOTENCY_KEY_RE,
     ORDER_NO_PATTERN,
+    CardPreferenceIn,
+    CardPreferenceOut,
     ErrorOut,
     HealthOut,
-    HouseOut,
     IdentifyIn,
+    IdentifyOut,
     OrderIn,
     OrderOut,
     OverviewOut,
@@ -52,15 +54,32 @@ async def health(ctx: Ctx) -> HealthOut:
     return HealthOut(status="ok", time=ctx.now())
 
 
-@router.post("/identify", response_model=HouseOut, responses=_errors(404, 422))
-async def identify(body: IdentifyIn, ctx: Ctx) -> HouseOut:
-    """The house named by a card id, house number, house code or bill number.
+@router.post("/identify", response_model=IdentifyOut, response_model_exclude_none=True, responses=_errors(404, 422))
+async def identify(body: IdentifyIn, ctx: Ctx) -> IdentifyOut:
+    """The house named by a card id, house number, house code or bill number; for a card, also the mode its
+    holder last chose (``preferred_mode``).
 
     Errors: 404 unknown_card, unknown_house, unknown_house_code, unknown_bill; 422 invalid_request.
     """
     with read_session(ctx.sessions) as session:
         house = houses.identify(session, body.method, body.value)
-        return houses.house_out(house)
+        mode = preferences.preferred_mode(session, body.value) if body.method == "card" else None
+        return IdentifyOut.model_validate({**houses.house_out(house).model_dump(), "preferred_mode": mode})
+
+
+@router.put("/card-preferences", response_model=CardPreferenceOut, responses=_errors(404, 422))
+def set_card_preference(body: CardPreferenceIn, request: Request, ctx: Ctx) -> CardPreferenceOut:
+    """Remember the mode a resident card's holder chose on a terminal (``standard`` clears elderly mode); the
+    card's next identify answers with it.
+
+    Errors: 404 unknown_card; 422 invalid_request.
+    """
+    with write_session(ctx.sessions) as session:
+        mode = preferences.set_preferred_mode(
+            session, body.card_id, body.mode, ctx.now(), getattr(request.state, "terminal_id", None)
+        )
+        session.commit()
+    return CardPreferenceOut.model_validate({"mode": mode})
 
 
 @router.get("/houses/{house_id}/overview", response_model=OverviewOut, responses=_errors(404, 422))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from hq.schemas import (
 )
 
 USAGE_MONTHS = 6
+USUAL_FROM_LAST = 20  # the house's latest paid recharges its usual amounts are taken from
+USUAL_AMOUNTS = 4
 # Lighting first: it is the meter residents recharge most, and the terminal defaults to the first one.
 _USE_ORDER = {"lighting": 0, "air_conditioning": 1, "public": 2}
 
@@ -114,6 +117,12 @@ def overview(session: Session, house_id: str, now: datetime) -> OverviewOut:
         .limit(1)
     ).first()
     last_out = None
+    recent = session.scalars(
+        select(Order.amount_fen)
+        .where(Order.house_id == house.id, Order.status == PAID)
+        .order_by(Order.paid_at.desc(), Order.order_no)
+        .limit(USUAL_FROM_LAST)
+    ).all()
     if last is not None and last.paid_at is not None:
         last_out = LastRechargeOut(
             meter_id=last.meter_id, amount_fen=last.amount_fen, method=last.method, at=last.paid_at
@@ -130,4 +139,14 @@ def overview(session: Session, house_id: str, now: datetime) -> OverviewOut:
             for a in house.accounts
         ],
         last_recharge=last_out,
+        usual_amounts_fen=usual_amounts(list(recent)),
     )
+
+
+def usual_amounts(recent: list[int]) -> list[int]:
+    """The distinct amounts of ``recent`` (newest first), most often used first, ties by recency; at most 4."""
+    counts = Counter(recent)
+    first_seen: dict[int, int] = {}
+    for i, amount in enumerate(recent):
+        first_seen.setdefault(amount, i)
+    return sorted(counts, key=lambda amount: (-counts[amount], first_seen[amount]))[:USUAL_AMOUNTS]

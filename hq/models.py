@@ -74,6 +74,20 @@ class Resident(Base):
     house: Mapped[House] = relationship(back_populates="residents")
 
 
+class CardPreference(Base):
+    """What a card's holder chose on a terminal: ``mode`` standard or elderly (长辈版), shown again at their next visit.
+
+    A table of its own rather than a column of ``resident``: ``create_all`` adds it to an existing database.
+    """
+
+    __tablename__ = "card_preference"
+
+    card_id: Mapped[str] = mapped_column(String(20), primary_key=True)  # uppercase hex, as in ``resident``
+    mode: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    terminal_id: Mapped[str | None] = mapped_column(String(32))  # the terminal it was chosen on (signed requests)
+
+
 class Meter(Base):
     """A prepaid electricity meter of a house; ``use`` is lighting, air_conditioning or public."""
 

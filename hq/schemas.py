@@ -96,6 +96,34 @@ class HouseOut(BaseModel):
     room: str = Field(examples=["501"])
 
 
+Mode = Literal["standard", "elderly"]
+
+
+class IdentifyOut(HouseOut):
+    """Answer of POST /api/v1/identify: the house, and for a card the mode its holder chose last."""
+
+    preferred_mode: Mode | None = Field(
+        default=None,
+        description="Only for method card: the mode (elderly: 长辈版) the card's holder last chose on a terminal, "
+        "which the terminal switches to; left out when none was chosen, and for the other methods.",
+    )
+
+
+class CardPreferenceIn(BaseModel):
+    """Body of PUT /api/v1/card-preferences: remember the mode a card's holder chose (standard clears elderly)."""
+
+    model_config = _REQUEST_CONFIG
+
+    card_id: str = Field(pattern=IDENTIFY_VALUE_RES["card"].pattern, examples=["04A1B2C3D4"])
+    mode: Mode
+
+
+class CardPreferenceOut(BaseModel):
+    """The preference as stored (the card id is not repeated)."""
+
+    mode: Mode
+
+
 class UsageMonthOut(BaseModel):
     """kWh used in one complete month."""
 
@@ -142,6 +170,11 @@ class OverviewOut(BaseModel):
     meters: list[MeterOut]
     accounts: list[AccountOut]
     last_recharge: LastRechargeOut | None
+    usual_amounts_fen: list[int] = Field(
+        default_factory=list,
+        description="The amounts of the house's recent paid recharges, most often used first (ties: most recent "
+        "first), at most 4; empty for a house that never recharged.",
+    )
 
 
 class OrderIn(BaseModel):

@@ -16,7 +16,8 @@ import platformdirs
 
 from devices.base import CardReader, Device, DeviceState, DeviceStatus, QrScanner, ReceiptPrinter
 from devices.coordinator import ConnectionPolicy
-from devices.factory import make_card_reader, make_printer, make_qr_scanner
+from devices.factory import make_card_reader, make_printer, make_qr_scanner, make_speaker
+from devices.speaker import Speaker
 from kiosk import log_ring
 from kiosk.config import Config
 from kiosk.connectivity import ConnectivityMonitor
@@ -35,6 +36,7 @@ from kiosk.runtime_settings import OUT_OF_SERVICE_KEY, SETTINGS_KEY, apply_overr
 from kiosk.signing import TrustStatus, signer_for
 from kiosk.staff import Action, StaffService
 from kiosk.tasks import Dispatch, Runner, Timers
+from kiosk.voice import VoiceGuide
 from offline_queue.archive import TransactionArchive
 from offline_queue.staff_store import AuditNote, StaffStore
 from offline_queue.store import TransactionStore
@@ -55,6 +57,7 @@ class Devices:
     card_reader: CardReader
     qr_scanner: QrScanner
     printer: ReceiptPrinter
+    speaker: Speaker | None = None  # None: configured without voice (`none:`), so no device to report on
 
     @classmethod
     def from_config(cls, config: Config) -> Devices:
@@ -67,10 +70,12 @@ class Devices:
             card_reader=make_card_reader(settings.card_reader, policy),
             qr_scanner=make_qr_scanner(settings.qr_scanner, policy),
             printer=make_printer(config.devices.printer),
+            speaker=make_speaker(settings.speaker),
         )
 
-    def all(self) -> tuple[CardReader, QrScanner, ReceiptPrinter]:
-        return (self.card_reader, self.qr_scanner, self.printer)
+    def all(self) -> tuple[Device, ...]:
+        devices: tuple[Device, ...] = (self.card_reader, self.qr_scanner, self.printer)
+        return devices if self.speaker is None else (*devices, self.speaker)
 
 
 class Terminal:
@@ -144,6 +149,8 @@ class Terminal:
             translator=self.translator,
             receipt_translator=receipt_translator,
         )
+        # Voice prompts, spoken on the speaker's own thread (kiosk/voice.py); the UI adds the repeat button.
+        self.voice = VoiceGuide(self.devices.speaker, self.journey, config, timers, dispatch)
         if OUT_OF_SERVICE_KEY in overrides:
             self.journey.set_out_of_service(True)  # staff or HQ left it so before the restart
         self.maintenance = MaintenanceMenu(self)
@@ -209,6 +216,7 @@ class Terminal:
         language_changed = config.ui.language != self.config.ui.language
         self.config, self.overridden = config, dict(overridden)
         self.journey.apply_config(config)
+        self.voice.apply_config(config)
         if language_changed and self.journey.at_rest:
             self.journey.set_language(config.ui.language)
 

@@ -145,6 +145,16 @@ class UiSettings:
     inactivity_s: int = setting(60, "Seconds without a touch before asking 'need more time?'.", _at_least(10))
     warning_s: int = setting(20, "Seconds the 'need more time?' question waits before going home.", _at_least(20))
     result_s: int = setting(20, "Seconds a result screen stays before asking 'need more time?'.", _at_least(5))
+    elderly_inactivity_s: int = setting(
+        120, "Elderly mode (长辈版): seconds without a touch before asking 'need more time?'.", _at_least(30)
+    )
+    elderly_warning_s: int = setting(
+        30, "Elderly mode: seconds the 'need more time?' question waits (seen and heard) before going home; one tap "
+        "gives more time, as often as asked.", _at_least(20),
+    )
+    elderly_result_s: int = setting(
+        60, "Elderly mode: seconds a result screen stays before asking 'need more time?'.", _at_least(20)
+    )
     panel_diagonal_in: float = setting(
         21.5, "The touch panel's diagonal in inches (sizes in millimetres are checked against it).", _positive
     )
@@ -159,6 +169,11 @@ class PaymentSettings:
     max_fen: int = setting(200000, "Largest recharge, in fen.", _positive)
     presets_fen: tuple[int, ...] = setting([2000, 5000, 10000, 20000], "Preset amounts, in fen.", _presets)
     countdown_s: int = setting(180, "Seconds the payment QR stays valid on screen.", _at_least(30))
+    elderly_countdown_s: int = setting(
+        300, "Elderly mode: seconds the payment QR stays on screen; before they end the resident is asked "
+        "'need more time?' and each 'yes' gives this long again, up to the order's own validity at HQ. No time "
+        "limit at all while a payment is being confirmed.", _at_least(60),
+    )
     poll_interval_s: float = setting(1.0, "Seconds between payment status checks.", _positive)
 
 
@@ -195,6 +210,12 @@ class DeviceSettings:
         "poll_s, timeout_s) in docs/devices.md.",
         _device_url("make_printer"),
     )
+    speaker: str = setting(
+        "sim:", "Speaker for the voice prompts: espeak: (espeak-ng, played by aplay; option player, aplay, paplay or "
+        "pw-play) on a terminal, sim: (real espeak-ng synthesis into a simulated output; option speed), or none: "
+        "(no voice). A missing espeak-ng or player is reported as a device fault; residents are served without voice.",
+        _device_url("make_speaker"),
+    )
     reconnect_initial_s: float = setting(
         0.1, "Seconds before reopening a serial device that went away (doubling, with jitter).", _positive
     )
@@ -225,6 +246,11 @@ class ReceiptSettings:
 class SpeechSettings:
     volume_pct: int = setting(100, "Voice prompt volume, in percent of normal (50 to 200).", _between(50, 200))
     rate_pct: int = setting(100, "Voice prompt speed, in percent of normal (50 to 200).", _between(50, 200))
+    standard_mode: str = setting(
+        "on_request", "Voice in standard mode (elderly mode always speaks): on_request (a screen is spoken when the "
+        "resident taps Say it again), always (every screen spoken, as in elderly mode) or off (no voice, no button).",
+        _one_of("on_request", "always", "off"),
+    )
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,14 @@ class HouseRef:
 
 
 @dataclass(frozen=True)
+class FoundHouse:
+    """HQ's answer to identify: the house, and for a resident card the mode its holder last chose (or None)."""
+
+    house: HouseRef
+    preferred_mode: str | None = None  # "standard" or "elderly"
+
+
+@dataclass(frozen=True)
 class MonthUsage:
     month: str  # YYYY-MM
     kwh: float
@@ -73,6 +81,8 @@ class HouseOverview:
     meters: tuple[Meter, ...]
     accounts: tuple[Account, ...]
     last_recharge: LastRecharge | None
+    #: The amounts this house recharges most often, most used first (elderly mode offers only these).
+    usual_amounts_fen: tuple[int, ...] = ()
 
     def meter(self, meter_id: str) -> Meter:
         for meter in self.meters:
@@ -180,13 +190,24 @@ def parse_overview(data: Any) -> HouseOverview:
     )
     if not meters:
         raise ProtocolError("a house without meters")
+    usual = _optional(data, "usual_amounts_fen") or []  # absent from an older HQ
+    if not isinstance(usual, list) or any(isinstance(a, bool) or not isinstance(a, int) for a in usual):
+        raise ProtocolError("usual_amounts_fen must be a list of integers")
     return HouseOverview(
         house=parse_house(_get(data, "house", dict)),
         payee=_get(data, "payee", str),
         meters=meters,
         accounts=tuple(accounts),
         last_recharge=last_recharge,
+        usual_amounts_fen=tuple(usual),
     )
+
+
+def parse_found_house(data: Any) -> FoundHouse:
+    mode = _optional(data, "preferred_mode")
+    if mode not in (None, "standard", "elderly"):
+        raise ProtocolError(f"unknown preferred_mode {mode!r}")
+    return FoundHouse(parse_house(data), mode)
 
 
 def parse_order(data: Any) -> Order:

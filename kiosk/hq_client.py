@@ -14,11 +14,12 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from kiosk.domain import (
+    FoundHouse,
     HouseOverview,
     HouseRef,
     Order,
     ProtocolError,
-    parse_house,
+    parse_found_house,
     parse_order,
     parse_overview,
 )
@@ -117,7 +118,17 @@ class HqClient:
 
     def identify(self, method: str, value: str) -> HouseRef:
         """Find a house by card, house_number, house_code or bill."""
-        return parse_house(self._request("POST", "/api/v1/identify", json={"method": method, "value": value}))
+        return self.find_house(method, value).house
+
+    def find_house(self, method: str, value: str) -> FoundHouse:
+        """`identify`, with the mode a card's holder last chose (for a card)."""
+        return parse_found_house(
+            self._request("POST", "/api/v1/identify", json={"method": method, "value": value})
+        )
+
+    def set_card_mode(self, card_id: str, mode: str) -> None:
+        """Remember the mode ("standard" or "elderly") a card's holder chose; the card is in the body, never the URL."""
+        self._request("PUT", "/api/v1/card-preferences", json={"card_id": card_id, "mode": mode})
 
     def overview(self, house_id: str) -> HouseOverview:
         return parse_overview(self._request("GET", f"/api/v1/houses/{house_id}/overview"))

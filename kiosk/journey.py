@@ -9,6 +9,7 @@ the worker itself, are kept).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,7 +19,8 @@ from devices.base import PrinterError, Receipt, ReceiptPrinter
 from kiosk.clock import to_local, utc_now
 from kiosk.code_payment import CodeAnswer, pay_with_code
 from kiosk.config import Config
-from kiosk.domain import HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
+from kiosk.domain import FoundHouse, HouseOverview, HouseRef, Meter, Order, OrderStatus, ProtocolError
+from kiosk.elderly import simpler_overview, usual_presets
 from kiosk.forecast import forecast
 from kiosk.hq_client import HqClient, HqError, HqFailure, HqNoAnswer, HqUnreachable
 from kiosk.i18n import Translator
@@ -126,6 +128,9 @@ class Journey:
         self._clock = clock
         self._out_of_service = False
         self._mode = Mode(config.ui.mode)
+        # The resident chose the mode with the idle screen's switch (not just the default): a card then remembers it.
+        self._mode_chosen = False
+        self._card_id: str | None = None  # the card that identified this journey's house, if one did
         self.usage = UsageCounter(clock)  # journeys by entry, language, mode and result, for the heartbeat
         self._intercept: Interceptor | None = None  # sees card and scan events first (the maintenance menu)
         self._screen_listeners: list[ScreenListener] = []
@@ -148,6 +153,7 @@ class Journey:
         self._deadline_timer: TimerHandle | None = None
         self._warning_left: int | None = None
         self._warning_tick: TimerHandle | None = None
+        self._payment_warning: TimerHandle | None = None  # elderly mode: "more time?" before the QR's time ends
 
     # ---- listeners and state -------------------------------------------------------------------------
 
@@ -171,11 +177,19 @@ class Journey:
         return self._mode
 
     def set_mode(self, mode: Mode) -> None:
-        """Switch between standard and elderly mode (the idle screen's 长辈版 switch); the screen is shown again."""
+        """Switch between standard and elderly mode (the idle screen's 长辈版 switch); the screen is shown again.
+
+        A resident's choice lasts their journey; a card they identify with next remembers it at HQ.
+        """
+        self._mode_chosen = True
         if mode == self._mode:
             return
         self._mode = mode
         self._show(self._screen)
+
+    @property
+    def elderly(self) -> bool:
+        return self._mode is Mode.ELDERLY
 
     def _show(self, screen: Screen) -> None:
         if self._out_of_service and isinstance(screen, IdleScreen):
@@ -185,6 +199,7 @@ class Journey:
         self._arm_inactivity()
         for listener in list(self._screen_listeners):
             listener(screen)
+        self._arm_payment_warning()
 
     def _guard(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
         """Wrap a callback so that it does nothing once this journey has ended."""
@@ -241,6 +256,10 @@ class Journey:
             return
         self._end_journey()
         self._mode = Mode(self._config.ui.mode)  # the next resident starts in the default mode
+        self._mode_chosen = False
+        if self._translator.language != self._config.ui.language:
+            # ...and in the terminal's language: a switch is one resident's (their receipt is already built).
+            self._translator.set_language(self._config.ui.language)
         self._show(self._idle(notice))
 
     # ---- out of service, and what the maintenance menu needs ------------------------------------------
@@ -289,6 +308,7 @@ class Journey:
         self._last = None
         self._reprint_tx = None
         self._reprint_state = ReceiptState.NONE
+        self._card_id = None
 
     def set_language(self, language: str) -> None:
         """Switch the screen's language; only offered on the idle screen."""
@@ -377,12 +397,13 @@ class Journey:
         self.usage.journey_started(method, self._translator.language, self._mode.value)
         self._show(LoadingScreen(Loading.FINDING_HOUSE))
 
-        def work() -> tuple[HouseOverview, LastPayment | None, TransactionRecord | None]:
-            house = self._hq.identify(method, value)
+        def work() -> tuple[HouseOverview, LastPayment | None, TransactionRecord | None, FoundHouse]:
+            found = self._hq.find_house(method, value)
+            house = found.house
             last = self._last_payment(house.house_id)
             return self._hq.overview(house.house_id), last, reprintable(
                 self._store, house.house_id, self._config.terminal.id
-            )
+            ), found
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, HqError) and exc.code in _IDENTIFY_ERRORS:
@@ -398,7 +419,10 @@ class Journey:
             else:
                 self.finish(notice)
 
-        self._runner.submit("hq", work, self._guard(self._house_found), self._guard(failed))
+        card = value if method == "card" else None
+        self._runner.submit(
+            "hq", work, self._guard(lambda found: self._house_found(found, card)), self._guard(failed)
+        )
 
     def _last_payment(self, house_id: str) -> LastPayment | None:
         """The house's last payment here, if the resident left before seeing how it ended (worker thread)."""
@@ -409,14 +433,44 @@ class Journey:
             return None
         return LastPayment(_OUTCOME_OF.get(tx.state, Outcome.UNKNOWN), tx.amount_fen, tx.created_at, tx.order_no)
 
-    def _house_found(self, found: tuple[HouseOverview, LastPayment | None, TransactionRecord | None]) -> None:
+    def _house_found(
+        self, found: tuple[HouseOverview, LastPayment | None, TransactionRecord | None, FoundHouse],
+        card: str | None = None,
+    ) -> None:
         self.set_online(True)
-        overview, self._last, self._reprint_tx = found
+        overview, self._last, self._reprint_tx, house = found
         self._overview = overview
+        if card is not None:
+            self._card_id = card
+            self._card_mode(card, house.preferred_mode)
         last = overview.last_recharge
         meter_ids = [m.meter_id for m in overview.meters]
         self._selected_meter_id = last.meter_id if last and last.meter_id in meter_ids else meter_ids[0]
         self._show_overview()
+
+    def _card_mode(self, card: str, preferred: str | None) -> None:
+        """A resident card: the mode its holder chose on the idle screen just now is remembered at HQ; else the
+        mode they chose last time is taken up (before the house's screen is shown)."""
+        if not self._mode_chosen:
+            if preferred in (Mode.STANDARD.value, Mode.ELDERLY.value) and preferred != self._mode.value:
+                log.info("card's remembered mode: %s", preferred)
+                self.usage.mode_changed(self._mode.value, preferred)
+                self._mode = Mode(preferred)
+            return
+        stored = Mode(preferred) if preferred else Mode.STANDARD
+        if stored is self._mode:
+            return
+        mode = self._mode.value
+
+        def failed(exc: Exception) -> None:
+            # Only the next visit's convenience is lost: never the resident's journey.
+            log.warning("the card's mode (%s) was not remembered at HQ: %s", mode, exc)
+
+        # On the hq lane like every HQ call; the resident already sees their house and waits for nothing.
+        self._runner.submit(
+            "hq", lambda: self._hq.set_card_mode(card, mode),
+            lambda _none: log.info("card's mode remembered: %s", mode), failed,
+        )
 
     # ---- overview and amount ---------------------------------------------------------------------------------
 
@@ -430,14 +484,15 @@ class Journey:
     def _show_overview(self) -> None:
         assert self._overview is not None and self._selected_meter_id is not None
         today = to_local(self._clock(), self._config.terminal.timezone).date()
+        elderly = self.elderly  # fewer choices: the frequent fees only, no reprint (kiosk/elderly.py)
         self._show(
             OverviewScreen(
-                overview=self._overview,
+                overview=simpler_overview(self._overview) if elderly else self._overview,
                 forecasts={m.meter_id: forecast(m, today) for m in self._overview.meters},
                 selected_meter_id=self._selected_meter_id,
                 quick_amount_fen=self._quick_amount(),
                 last_payment=self._last,
-                reprint_available=self._reprint_tx is not None,
+                reprint_available=self._reprint_tx is not None and not elderly,
                 reprint=self._reprint_state,
             )
         )
@@ -496,11 +551,16 @@ class Journey:
     def _show_amount(self, notice: Notice | None, selected: int | None) -> None:
         assert self._overview is not None
         payment = self._config.payment
+        presets = tuple(p for p in payment.presets_fen if payment.min_fen <= p <= payment.max_fen)
+        if self.elderly:  # the amounts this house usually recharges, at most three
+            presets = usual_presets(
+                self._overview, self._selected_meter().meter_id, presets, payment.min_fen, payment.max_fen
+            )
         self._show(
             AmountScreen(
                 house=self._overview.house,
                 meter=self._selected_meter(),
-                presets_fen=tuple(p for p in payment.presets_fen if payment.min_fen <= p <= payment.max_fen),
+                presets_fen=presets,
                 min_fen=payment.min_fen,
                 max_fen=payment.max_fen,
                 selected_fen=selected,
@@ -565,7 +625,8 @@ class Journey:
         def created(result: tuple[TransactionRecord, Order]) -> None:
             self.set_online(True)
             self._tx, self._order = result
-            countdown = timedelta(seconds=self._config.payment.countdown_s)
+            payment = self._config.payment
+            countdown = timedelta(seconds=payment.elderly_countdown_s if self.elderly else payment.countdown_s)
             deadline = min(self._order.expires_at, self._clock() + countdown)
             self._show(
                 PaymentScreen(
@@ -622,7 +683,14 @@ class Journey:
             if not isinstance(self._screen, PaymentScreen):
                 return
             self.set_online(True)
-            if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):  # the payer may still pay
+            if order.status is OrderStatus.CONFIRMING and self._screen.code is None:
+                # The payer is confirming on the phone (a payment code shown elsewhere, or an answer this terminal
+                # lost): no time limit from now on; the order's own end at HQ is what the poll will see.
+                if self._deadline_timer is not None:
+                    self._deadline_timer.cancel()
+                self._show(replace(self._screen, code=CodePayment.CONFIRMING, connection_ok=True, notice=None))
+                self._schedule_poll()
+            elif order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):  # the payer may still pay
                 if not self._screen.connection_ok:
                     self._show(replace(self._screen, connection_ok=True))
                 self._schedule_poll()
@@ -885,10 +953,14 @@ class Journey:
     def _timeout_for(self, screen: Screen) -> float | None:
         ui = self._config.ui
         if isinstance(screen, IdleScreen | LoadingScreen | PaymentScreen | OutOfServiceScreen):
-            return None  # nothing to time out; never while a payment is being confirmed
+            return None  # nothing to time out; the payment screen has its own deadline, off while confirming
         if isinstance(screen, ResultScreen):
-            return ui.result_s
-        return ui.inactivity_s
+            return ui.elderly_result_s if self.elderly else ui.result_s
+        return ui.elderly_inactivity_s if self.elderly else ui.inactivity_s
+
+    def _warning_s(self) -> int:
+        ui = self._config.ui
+        return ui.elderly_warning_s if self.elderly else ui.warning_s
 
     def _arm_inactivity(self) -> None:
         if self._inactivity is not None:
@@ -899,8 +971,54 @@ class Journey:
             self._inactivity = self._timers.call_later(seconds, self._guarded_call(self._warn))
 
     def _warn(self) -> None:
-        self._warning_left = self._config.ui.warning_s
+        self._warning_left = self._warning_s()
         self._tell_warning()
+
+    # Elderly mode asks "more time?" before the payment QR's own time ends too, and each yes gives the full
+    # countdown again, up to the order's validity at HQ (which the terminal cannot extend).
+    def _extended_deadline(self) -> datetime | None:
+        if self._order is None:
+            return None
+        more = self._clock() + timedelta(seconds=self._config.payment.elderly_countdown_s)
+        return min(self._order.expires_at, more)
+
+    def _awaiting_scan(self) -> PaymentScreen | None:
+        screen = self._screen
+        if self.elderly and isinstance(screen, PaymentScreen) and screen.code is None and self._order is not None:
+            return screen
+        return None
+
+    def _arm_payment_warning(self) -> None:
+        if self._payment_warning is not None:
+            self._payment_warning.cancel()
+            self._payment_warning = None
+        screen = self._awaiting_scan()
+        if screen is None or self._order is None:
+            return  # standard mode: the countdown on screen says how long is left
+        # Whether a "yes" would give more time is judged when the question would be asked, not now.
+        asked_at = max(self._clock(), screen.deadline - timedelta(seconds=self._warning_s()))
+        more = asked_at + timedelta(seconds=self._config.payment.elderly_countdown_s)
+        if min(self._order.expires_at, more) <= screen.deadline + timedelta(seconds=1):
+            return  # nothing more to give: the order ends at HQ with the QR
+        delay = (screen.deadline - self._clock()).total_seconds() - self._warning_s()
+        if delay <= 0:
+            self._warn_payment()
+        else:
+            self._payment_warning = self._timers.call_later(delay, self._guarded_call(self._warn_payment))
+            self._payment_timers.append(self._payment_warning)
+
+    def _warn_payment(self) -> None:
+        screen = self._awaiting_scan()
+        if screen is None or self._warning_left is not None:
+            return
+        self._warning_left = max(1, math.ceil((screen.deadline - self._clock()).total_seconds()))
+        self._tell_warning()
+
+    def _time_out(self) -> None:
+        if isinstance(self._screen, PaymentScreen):
+            self._deadline()  # the QR's time is up: the order is closed as expired
+        else:
+            self.finish()
 
     def _tell_warning(self) -> None:
         left = self._warning_left
@@ -909,7 +1027,7 @@ class Journey:
         if left is None:
             return
         if left <= 0:
-            self.finish()  # its screen change hides the question
+            self._time_out()  # its screen change hides the question
             return
         self._warning_tick = self._timers.call_later(1.0, self._guarded_call(self._tick_warning))
 
@@ -929,11 +1047,25 @@ class Journey:
 
     def user_activity(self) -> None:
         """Any touch: the resident is still there."""
+        if self._warning_left is not None and self._awaiting_scan() is not None:
+            self.more_time()  # a touch while asked about the QR's time is a yes
+            return
         self._hide_warning()
         self._arm_inactivity()
 
     def more_time(self) -> None:
-        self.user_activity()
+        """The resident asked for more time (one tap, as often as they like): the question goes, the time-out
+        starts again; on the payment screen in elderly mode, the QR gets its full time again."""
+        screen = self._awaiting_scan()
+        extended = self._extended_deadline()
+        if screen is not None and extended is not None and extended > screen.deadline:
+            if self._deadline_timer is not None:
+                self._deadline_timer.cancel()
+            self._show(replace(screen, deadline=extended))
+            self._arm_deadline(extended)
+            return
+        self._hide_warning()
+        self._arm_inactivity()
 
     @property
     def current_house(self) -> HouseRef | None:

@@ -81,6 +81,18 @@ class UsageCounter:
             self._totals.languages[language] += 1
             self._totals.modes[mode] += 1
 
+    def mode_changed(self, was: str, now: str) -> None:
+        """The journey under way took up another mode (its card's remembered one): counted in that one instead."""
+        with self._lock:
+            if self._current is None:
+                return
+            modes = self._totals.modes
+            if modes[was] > 0:  # not if a heartbeat already took the count
+                modes[was] -= 1
+            if modes[was] <= 0:
+                del modes[was]
+            self._totals.modes[now] += 1
+
     def journey_ended(self, result: str) -> None:
         """The result screen of the journey under way (later results of the same journey are not counted)."""
         with self._lock:

@@ -118,6 +118,10 @@ def check_screen(root: QWidget, panel: Panel, needs: Requirements) -> list[Viola
             w_mm, h_mm = panel.mm(widget.width()), panel.mm(widget.height())
             if min(w_mm, h_mm) < needs.min_target_mm:
                 violations.append(Violation("target_size", name, f"{w_mm:.1f} x {h_mm:.1f} mm"))
+            # A button's own words (not a child label's) are cut when it is narrower than its size hint.
+            hint = widget.sizeHint().width()
+            if widget.text() and hint > widget.width() + 1:
+                violations.append(Violation("clipped", name, f"needs {hint} px of width, has {widget.width()}"))
         if isinstance(widget, QLabel):
             violations += _check_label(root, image, widget, panel, needs)
     violations += _overlaps(root, leaves)

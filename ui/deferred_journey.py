@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kiosk.screens import IdleScreen, Screen
+from kiosk.screens import IdleScreen, Mode, Screen
 from ui.journey_api import JourneyApi
 
 
 class DeferredJourney:
     """Implements the JourneyApi by forwarding to the real journey once it is attached."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, mode: Mode = Mode.STANDARD) -> None:
         self._real: JourneyApi | None = None
         self._idle = IdleScreen(language=language)
+        self._mode = mode
         self._screen_listeners: list[Callable[[Screen], None]] = []
         self._warning_listeners: list[Callable[[int | None], None]] = []
 
@@ -40,6 +41,10 @@ class DeferredJourney:
     @property
     def screen(self) -> Screen:
         return self._real.screen if self._real else self._idle
+
+    @property
+    def mode(self) -> Mode:
+        return self._real.mode if self._real else self._mode
 
     def add_screen_listener(self, cb: Callable[[Screen], None]) -> None:
         self._screen_listeners.append(cb)
@@ -115,3 +120,7 @@ class DeferredJourney:
     def set_language(self, language: str) -> None:
         if self._real:
             self._real.set_language(language)
+
+    def set_mode(self, mode: Mode) -> None:
+        if self._real:
+            self._real.set_mode(mode)

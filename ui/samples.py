@@ -1,4 +1,8 @@
-"""Fabricated screen models covering every screen and its notable variants (for screenshots and tests)."""
+"""Fabricated screen models covering every screen and its notable variants (for screenshots and tests).
+
+`sample_screens(mode=Mode.ELDERLY)` gives the same screens as the journey makes them in elderly mode (the frequent
+fees only, no reprint, the house's usual amounts: kiosk/elderly.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from kiosk.domain import Account, HouseOverview, HouseRef, LastRecharge, Meter, MonthUsage
+from kiosk.elderly import simpler_overview, usual_presets
 from kiosk.forecast import Forecast
 from kiosk.screens import (
     AmountScreen,
@@ -15,6 +20,7 @@ from kiosk.screens import (
     LastPayment,
     Loading,
     LoadingScreen,
+    Mode,
     Notice,
     Outcome,
     OutOfServiceScreen,
@@ -35,6 +41,8 @@ ACCOUNTS = (
     Account("a_prop", "property", 0, "2026", None),
 )
 LAST = LastRecharge("m_l", 10000, "qr", datetime(2026, 10, 2, 8, 11, tzinfo=UTC))
+USUAL = (10000, 5000, 20000)  # the house's usual amounts, most used first
+PRESETS = (2000, 5000, 10000, 20000)
 OK_FORECAST = Forecast(5.6, 14, date(2026, 12, 4), 9200, low=False, abnormal_rise=False)
 LOW_FORECAST = Forecast(4.1, 3, date(2026, 11, 23), 18700, low=True, abnormal_rise=True)
 PAID_AT = datetime(2026, 11, 22, 3, 4, 5, tzinfo=UTC)
@@ -50,7 +58,7 @@ def overview(
     meters: tuple[Meter, ...], selected: str, quick: int | None = 10000, last: LastPayment | None = None
 ) -> OverviewScreen:
     forecasts = {LIGHTING.meter_id: OK_FORECAST, AIRCON.meter_id: LOW_FORECAST}
-    house = HouseOverview(HOUSE, "阳光花园物业服务中心", meters, ACCOUNTS, LAST)
+    house = HouseOverview(HOUSE, "阳光花园物业服务中心", meters, ACCOUNTS, LAST, USUAL)
     return OverviewScreen(house, {m.meter_id: forecasts[m.meter_id] for m in meters}, selected, quick, last)
 
 
@@ -69,10 +77,27 @@ def result(outcome: Outcome, receipt: ReceiptState = ReceiptState.NONE, **extra:
     )
 
 
-def sample_screens(now: datetime | None = None) -> dict[str, Screen]:
-    """Name → model for every screen variant worth looking at."""
+def as_elderly(model: Screen) -> Screen:
+    """`model` as the journey makes it in elderly mode."""
+    if isinstance(model, OverviewScreen):
+        return replace(model, overview=simpler_overview(model.overview), reprint_available=False)
+    if isinstance(model, AmountScreen):
+        house = HouseOverview(HOUSE, "", (model.meter,), ACCOUNTS, LAST, USUAL)
+        return replace(model, presets_fen=usual_presets(house, model.meter.meter_id, PRESETS, 1000, 200000))
+    return model
+
+
+def sample_screens(now: datetime | None = None, mode: Mode = Mode.STANDARD) -> dict[str, Screen]:
+    """Name → model for every screen variant worth looking at, as the journey makes them in `mode`."""
+    screens = _samples(now)
+    if mode is Mode.ELDERLY:
+        return {name: as_elderly(model) for name, model in screens.items()}
+    return screens
+
+
+def _samples(now: datetime | None) -> dict[str, Screen]:
     deadline = (now or datetime.now(UTC)) + timedelta(seconds=165)
-    amount = AmountScreen(HOUSE, LIGHTING, (2000, 5000, 10000, 20000), 1000, 200000, selected_fen=10000)
+    amount = AmountScreen(HOUSE, LIGHTING, PRESETS, 1000, 200000, selected_fen=10000)
     payment = PaymentScreen(HOUSE, LIGHTING, 10000, "EO7KQ2M4X9ZP3R8T",
                             "https://pay.example.cn/q/EO7KQ2M4X9ZP3R8T", deadline)
     return {

@@ -1,6 +1,7 @@
 """Render every screen variant to PNG, offscreen: `python -m ui.screenshots --out build/screenshots`.
 
-Files are named `{orientation}-{language}-{screen}.png`, for both orientations and both languages.
+Files are named `{orientation}-{language}-{screen}.png` in standard mode and `{orientation}-{language}-elderly-
+{screen}.png` in elderly mode (长辈版), for both orientations, both languages and both modes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kiosk import i18n
 from kiosk.config import LANGUAGES, Config
-from kiosk.screens import IdleScreen, Screen
+from kiosk.screens import IdleScreen, Mode, Screen
 from ui.main_window import LANDSCAPE, PORTRAIT, MainWindow
 from ui.qt import QApplication, QSize, qInstallMessageHandler
 from ui.samples import sample_screens
@@ -28,15 +29,19 @@ TIME_WARNING_SECONDS = 17
 class StillJourney:
     """A journey that only holds a screen and switches language: enough to render a window."""
 
-    def __init__(self, translator: i18n.Translator) -> None:
+    def __init__(self, translator: i18n.Translator, mode: Mode = Mode.STANDARD) -> None:
         self.translator = translator
         self.screen: Screen = IdleScreen()
+        self.mode = mode  # the window follows it when it changes (`set_mode`)
 
     def add_screen_listener(self, cb: Callable[[Screen], None]) -> None: ...
     def add_time_warning_listener(self, cb: Callable[[int | None], None]) -> None: ...
 
     def set_language(self, language: str) -> None:
         self.translator.set_language(language)
+
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         return lambda *args, **kwargs: None
@@ -48,8 +53,10 @@ def _quiet(mode: object, context: object, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def render_all(out: Path, languages: tuple[str, ...] = LANGUAGES, only: tuple[str, ...] = ()) -> list[Path]:
-    """Write every screen variant in every orientation and language; returns the files written.
+def render_all(
+    out: Path, languages: tuple[str, ...] = LANGUAGES, only: tuple[str, ...] = (), modes: tuple[Mode, ...] = tuple(Mode)
+) -> list[Path]:
+    """Write every screen variant in every orientation, language and mode; returns the files written.
 
     `only` keeps the variants whose name contains one of its words (all of them when empty).
     """
@@ -66,20 +73,29 @@ def render_all(out: Path, languages: tuple[str, ...] = LANGUAGES, only: tuple[st
         window = MainWindow(journey, config, translator, theme=Theme())
         window.resize(size)
         window.show()
-        for language in languages:
-            translator.set_language(language)
-            shots: dict[str, Screen] = sample_screens()
-            for name, model in shots.items():
-                if only and not any(word in name for word in only):
-                    continue
-                window.show_time_warning(None)
-                window.show_screen(model)
-                written.append(_grab(window, out / f"{orientation}-{language}-{name}.png"))
-            if not only or any(word in "time-warning" for word in only):
-                window.show_screen(shots["overview-two-meters"])
-                window.show_time_warning(TIME_WARNING_SECONDS)
-                written.append(_grab(window, out / f"{orientation}-{language}-time-warning.png"))
-                window.show_time_warning(None)
+        for mode in modes:
+            journey.set_mode(mode)
+            prefix = "elderly-" if mode is Mode.ELDERLY else ""
+            for language in languages:
+                translator.set_language(language)
+                shots: dict[str, Screen] = sample_screens(mode=mode)
+                for name, model in shots.items():
+                    if only and not any(word in name for word in only):
+                        continue
+                    window.show_time_warning(None)
+                    window.show_screen(model)
+                    written.append(_grab(window, out / f"{orientation}-{language}-{prefix}{name}.png"))
+                if not only or any(word in "time-warning" for word in only):
+                    window.show_screen(shots["overview-two-meters"])
+                    window.show_time_warning(TIME_WARNING_SECONDS)
+                    written.append(_grab(window, out / f"{orientation}-{language}-{prefix}time-warning.png"))
+                    window.show_time_warning(None)
+                if mode is Mode.ELDERLY and (not only or any(word in "payment-time-warning" for word in only)):
+                    # Elderly mode asks before the payment QR's time ends too.
+                    window.show_screen(shots["payment"])
+                    window.show_time_warning(TIME_WARNING_SECONDS)
+                    written.append(_grab(window, out / f"{orientation}-{language}-{prefix}payment-time-warning.png"))
+                    window.show_time_warning(None)
         window.close()
         window.deleteLater()
     return written
@@ -99,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", choices=LANGUAGES, action="append", help="only these languages")
     parser.add_argument("--only", action="append", default=[], metavar="WORD",
                         help="only the variants whose name contains WORD (repeatable)")
+    parser.add_argument("--mode", choices=[m.value for m in Mode], action="append", help="only these modes")
     args = parser.parse_args(argv)
-    files = render_all(args.out, tuple(args.language) if args.language else LANGUAGES, tuple(args.only))
+    modes = tuple(Mode(m) for m in args.mode) if args.mode else tuple(Mode)
+    files = render_all(args.out, tuple(args.language) if args.language else LANGUAGES, tuple(args.only), modes)
     print(f"wrote {len(files)} screenshots to {args.out}")
     return 0
 

@@ -8,7 +8,7 @@ Colour pairs used for text are listed in `TEXT_PAIRS` and kept at 7:1 contrast o
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -44,21 +44,33 @@ class Palette:
 
 PALETTE = Palette()
 
-#: (foreground, background) pairs that carry text; tests check each reaches 7:1.
+#: Elderly mode (长辈版): darker secondary text and borders, so every line reads at 7:1 or better and every edge
+#: stands out; the page stays light.
+ELDERLY_PALETTE = Palette(text="#000000", muted="#1F2937", border="#374151", header="#072447")
+
+
+def text_pairs(p: Palette) -> tuple[tuple[str, str], ...]:
+    """(foreground, background) pairs of `p` that carry text; tests check each reaches 7:1."""
+    return (
+        (p.text, p.page),
+        (p.text, p.surface),
+        (p.muted, p.surface),
+        (p.muted, p.page),
+        (p.on_primary, p.primary),
+        (p.primary, p.surface),
+        (p.on_header, p.header),
+        (p.warning_text, p.warning_bg),
+        (p.error_text, p.error_bg),
+        (p.on_primary, p.error_text),
+        (p.success, p.surface),
+        (p.text, p.selected_bg),
+        (p.primary, p.selected_bg),
+    )
+
+
+#: Both palettes' pairs, and elderly mode's disabled primary button (its words on the border colour).
 TEXT_PAIRS: tuple[tuple[str, str], ...] = (
-    (PALETTE.text, PALETTE.page),
-    (PALETTE.text, PALETTE.surface),
-    (PALETTE.muted, PALETTE.surface),
-    (PALETTE.muted, PALETTE.page),
-    (PALETTE.on_primary, PALETTE.primary),
-    (PALETTE.primary, PALETTE.surface),
-    (PALETTE.on_header, PALETTE.header),
-    (PALETTE.warning_text, PALETTE.warning_bg),
-    (PALETTE.error_text, PALETTE.error_bg),
-    (PALETTE.on_primary, PALETTE.error_text),
-    (PALETTE.success, PALETTE.surface),
-    (PALETTE.text, PALETTE.selected_bg),
-    (PALETTE.primary, PALETTE.selected_bg),
+    *text_pairs(PALETTE), *text_pairs(ELDERLY_PALETTE), (ELDERLY_PALETTE.surface, ELDERLY_PALETTE.border),
 )
 
 
@@ -104,6 +116,8 @@ class Theme:
 
     scale: float = 1.0
     palette: Palette = PALETTE
+    #: Elderly mode (长辈版): screens lay themselves out for it (fewer, larger things; see `elderly()`).
+    elderly: bool = False
 
     # type sizes
     small_pt: int = 28
@@ -117,6 +131,7 @@ class Theme:
     key_w: int = 150
     key_h: int = 112
     header_h: int = 112
+    header_button_h: int = 80
     icon: int = 64
     radius: int = 16
     gap: int = 24
@@ -129,7 +144,12 @@ class Theme:
 
     def scaled(self, factor: float) -> Theme:
         """The same theme with every size multiplied by `factor` (e.g. elderly mode, a small window)."""
-        return Theme(scale=self.scale * factor, palette=self.palette)
+        return replace(self, scale=self.scale * factor)
+
+    @property
+    def standard(self) -> Theme:
+        """This theme's standard-mode counterpart, at the same window scale."""
+        return Theme(scale=self.scale / ELDERLY_SCALE) if self.elderly else self
 
     def font(self, size: int, bold: bool = False) -> QFont:
         font = QFont(font_family())
@@ -186,7 +206,7 @@ QPushButton[variant="field"]:checked {{
     background: {p.selected_bg}; border: {s(8)}px solid {p.primary}; padding: 0 {s(8)}px;
 }}
 QPushButton[variant="header"] {{
-    min-height: {s(80)}px; font-size: {s(self.body_pt)}px; padding: 0 {s(24)}px;
+    min-height: {s(self.header_button_h)}px; font-size: {s(self.body_pt)}px; padding: 0 {s(24)}px;
     color: {p.on_header}; background: {p.header}; border: {s(2)}px solid {p.on_header};
 }}
 QPushButton[variant="header"]:checked {{ color: {p.header}; background: {p.on_header}; }}
@@ -214,9 +234,25 @@ QFrame[frame="field"] {{ background: {p.surface}; }}
 """
 
 
+#: How much larger spacing, icons and drawn sizes are in elderly mode; type and targets grow more (`elderly()`).
+ELDERLY_SCALE = 1.15
+
+
 def elderly(theme: Theme | None = None) -> Theme:
-    """Elderly mode: everything a quarter larger."""
-    return (theme or Theme()).scaled(1.25)
+    """Elderly mode (长辈版) at `theme`'s window scale. Idempotent.
+
+    At scale 1 (a 21.5-inch 1920x1080 panel, about 4 px a mm): every text at least 40 px (capital height
+    7.3 mm, 0.83° at 500 mm; secondary text as large as body text), titles 62 px, amounts 87 px, buttons 120 px
+    (30 mm) tall, keypad keys 172 x 99 px (25 mm); darker secondary colours. The screens lay out fewer, larger things.
+    """
+    base = theme or Theme()
+    if base.elderly:
+        return base
+    return replace(
+        base, scale=base.scale * ELDERLY_SCALE, palette=ELDERLY_PALETTE, elderly=True,
+        small_pt=35, body_pt=35, heading_pt=44, title_pt=54, huge_pt=76, button_pt=39,
+        button_h=104, key_w=150, key_h=86, header_h=100, header_button_h=80,
+    )
 
 
 def set_style_property(widget: QWidget, name: str, value: object) -> None:

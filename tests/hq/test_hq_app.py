@@ -32,7 +32,9 @@ def test_openapi_describes_the_api(sqlite_client: TestClient) -> None:
         "order_no", "status", "house_id", "meter_id", "service", "amount_fen", "created_at", "expires_at",
         "pay_url", "receipt_url", "paid_at", "new_balance_fen",
     }
-    assert set(schemas["OverviewOut"]["properties"]) == {"house", "payee", "meters", "accounts", "last_recharge"}
+    assert set(schemas["OverviewOut"]["properties"]) == {
+            "house", "payee", "meters", "accounts", "last_recharge", "usual_amounts_fen"
+        }
     assert schemas["ErrorOut"]["properties"]["error"]
     assert sqlite_client.get("/docs").status_code == 200
 

@@ -15,7 +15,8 @@ def test_overview_main_house(client: TestClient) -> None:
     resp = client.get("/api/v1/houses/h_3_2_501/overview")
     assert resp.status_code == 200, resp.text
     data = resp.json()
-    assert set(data) == {"house", "payee", "meters", "accounts", "last_recharge"}
+    assert set(data) == {"house", "payee", "meters", "accounts", "last_recharge", "usual_amounts_fen"}
+    assert data["usual_amounts_fen"] == [data["last_recharge"]["amount_fen"]]  # its one recharge so far
     assert data["house"] == {
         "house_id": "h_3_2_501", "community": "阳光花园", "building": "3", "unit": "2", "room": "501",
     }

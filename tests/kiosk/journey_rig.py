@@ -60,6 +60,7 @@ def make_config(hq_url: str, **sections: dict[str, object]) -> Config:
         "terminal": {"id": "T-TEST"},
         "hq": {"url": hq_url, "connect_timeout_s": 1.0, "read_timeout_s": 2.0},
         "payment": {"poll_interval_s": 0.05},
+        "ui": {"language": "en"},  # the rigs' journeys speak English (make_rig's translator)
     }
     for name, values in sections.items():
         settings.setdefault(name, {}).update(values)

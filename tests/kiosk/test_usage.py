@@ -35,6 +35,14 @@ def test_counts_and_times_with_a_stepped_clock() -> None:
     assert last is not None and (last.entry, last.result) == ("card", "left")
 
 
+def test_a_journey_that_takes_up_its_cards_mode_is_counted_in_that_mode() -> None:
+    usage = UsageCounter(lambda: datetime(2026, 11, 22, tzinfo=UTC), lambda: 0.0)
+    usage.mode_changed("standard", "elderly")  # no journey under way: nothing to move
+    usage.journey_started("card", "zh_CN", "standard")
+    usage.mode_changed("standard", "elderly")
+    assert usage.totals().report()["modes"] == {"elderly": 1}
+
+
 def test_the_journey_counts_itself(make_rig: Callable[..., Rig]) -> None:
     rig = make_rig()
     rig.journey.card_inserted(MAIN_HOUSE.card_id)

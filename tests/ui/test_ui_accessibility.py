@@ -12,12 +12,13 @@ import pytest
 
 from kiosk import i18n
 from kiosk.config import LANGUAGES, Config
+from kiosk.screens import Mode
 from ui.accessibility import ELDERLY, NORMAL, Panel, Requirements, Violation, check_screen, measured_contrast
 from ui.main_window import LANDSCAPE, PORTRAIT, MainWindow
-from ui.qt import QApplication, QHBoxLayout, QLabel, QPushButton, QWidget
+from ui.qt import QApplication, QHBoxLayout, QLabel, QPushButton, QSize, QWidget
 from ui.samples import sample_screens
 from ui.screenshots import StillJourney
-from ui.theme import Theme
+from ui.theme import Theme, elderly
 
 CONFIG = Config()
 PANEL = Panel(diagonal_in=CONFIG.ui.panel_diagonal_in, distance_mm=CONFIG.ui.viewing_distance_mm)
@@ -52,6 +53,51 @@ def test_every_screen_meets_the_normal_mode_rules(qtbot: Any, translator: i18n.T
         # Under the overlay the screen is dimmed on purpose: the overlay's own texts and buttons are what counts.
         found += [f"{language} time-warning: {v}" for v in check_screen(window.overlay, panel, NORMAL)]
         window.show_time_warning(None)
+    assert found == []
+
+
+def misfit(window: MainWindow, size: QSize) -> str | None:
+    """Why the window's contents do not fit the panel (they never grow the window past it), or None."""
+    layout = window.layout()
+    assert layout is not None
+    need = layout.totalMinimumSize()
+    tall = max(need.height(), layout.totalHeightForWidth(size.width()))
+    if window.size() != size or need.width() > size.width() or tall > size.height():
+        return f"needs {need.width()} x {tall} px on a {size.width()} x {size.height()} panel"
+    return None
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_every_screen_meets_the_elderly_rules(qtbot: Any, translator: i18n.Translator, orientation: str) -> None:
+    """长辈版: capital height 0.7° of view, targets 15 mm, contrast 7:1; every screen fits the panel as it is."""
+    size = LANDSCAPE if orientation == "landscape" else PORTRAIT
+    config = CONFIG.with_changes("ui", fullscreen=False, orientation=orientation)
+    window = MainWindow(StillJourney(translator, Mode.ELDERLY), config, translator, theme=elderly())  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.resize(size)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = Panel(PANEL.diagonal_in, size.width(), size.height(), PANEL.distance_mm)
+    found: list[str] = []
+    for language in LANGUAGES:
+        translator.set_language(language)
+        screens = sample_screens(mode=Mode.ELDERLY)
+        for name, model in screens.items():
+            window.show_screen(model)
+            settle()
+            found += [f"{language} {name}: {v}" for v in check_screen(window, panel, ELDERLY)]
+            for _ in range(5):  # a layout asked for while another screen's banner went may take a moment more
+                if (why := misfit(window, size)) is None:
+                    break
+                settle()
+            else:
+                found.append(f"{language} {name}: {why}")
+        for name in ("overview-two-meters", "payment"):  # elderly mode asks before the QR's time ends too
+            window.show_screen(screens[name])
+            window.show_time_warning(17)
+            settle()
+            found += [f"{language} {name} time-warning: {v}" for v in check_screen(window.overlay, panel, ELDERLY)]
+            window.show_time_warning(None)
     assert found == []
 
 

@@ -1,4 +1,8 @@
-"""The welcome screen: three ways to start, the offline badge and a notice. Shows nothing of any resident.
+"""The welcome screen: three ways to start, the 长辈版 switch, the offline badge and a notice. Shows nothing of any
+resident.
+
+The 长辈版 (Elderly mode) switch is always there, large, beside the welcome in landscape and under it in portrait;
+a tap asks the journey for the other mode, and the whole window comes back in that mode's look.
 
 The card and QR ways are shown only while their device is online (`IdleScreen.card_reader_ready`...).
 
@@ -10,14 +14,15 @@ from __future__ import annotations
 
 from kiosk.i18n import _
 from kiosk.messages import notice_text, waiting_text
-from kiosk.screens import IdleScreen
+from kiosk.screens import IdleScreen, Mode
 from ui.journey_api import JourneyApi
-from ui.qt import QBoxLayout, QFrame, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import ScreenView, box_direction, make_label
 from ui.theme import Theme, set_style_property
 from ui.widgets.banner import Banner, OfflineBadge
-from ui.widgets.buttons import TileButton
+from ui.widgets.buttons import TileButton, tile_min_height
 from ui.widgets.icons import IconView
+from ui.widgets.mode_switch import ModeSwitch
 
 
 class WayTile(QFrame):
@@ -35,7 +40,7 @@ class WayTile(QFrame):
         self.label = make_label(role="heading", centre=True)
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(theme.px(theme.button_h * 2))
+        self.setMinimumHeight(tile_min_height(theme))
 
 
 class WaitingNote(QWidget):
@@ -71,11 +76,27 @@ class IdleView(ScreenView):
         root.setSpacing(theme.px(theme.gap))
         self.welcome = make_label(role="title", centre=True)
         self.subtitle = make_label(role="muted", centre=True)
+        # Elderly mode: one thing fewer to read, and room for the larger tiles (the voice says what to do).
+        self.subtitle.setVisible(not theme.elderly)
         self.offline = OfflineBadge(theme)
         self.notice = Banner(theme, "error")
         self.prompt = make_label(role="heading", centre=True)
-        root.addWidget(self.welcome)
-        root.addWidget(self.subtitle)
+        # The welcome, and the 长辈版 switch beside it (landscape) or under it (portrait); in landscape an empty
+        # box as wide as the switch on the other side keeps the welcome centred.
+        self.mode_switch = ModeSwitch(theme)
+        self.mode_switch.set_on(theme.elderly)  # each mode has its own views: elderly ones show it on
+        self.mode_switch.clicked.connect(self._switch_mode)
+        self.titles = QWidget()
+        titles = QVBoxLayout(self.titles)
+        titles.setContentsMargins(0, 0, 0, 0)
+        titles.setSpacing(theme.px(8))
+        titles.addWidget(self.welcome)
+        titles.addWidget(self.subtitle)
+        self.balance = QWidget()
+        self.top = QGridLayout()
+        self.top.setSpacing(theme.px(theme.gap))
+        self._place_top()
+        root.addLayout(self.top)
         root.addWidget(self.offline)
         root.addWidget(self.notice)
         root.addStretch(1)
@@ -92,10 +113,32 @@ class IdleView(ScreenView):
         root.addStretch(1)
         self.waiting_note = WaitingNote(theme)
         keep = self.waiting_note.sizePolicy()
-        keep.setRetainSizeWhenHidden(True)  # the tiles do not jump when the note comes and goes
+        # The tiles do not jump when the note comes and goes; elderly mode's larger tiles need that room.
+        keep.setRetainSizeWhenHidden(not theme.elderly)
         self.waiting_note.setSizePolicy(keep)
         self.waiting_note.hide()
         root.addWidget(self.waiting_note)
+
+    def _switch_mode(self) -> None:
+        self.journey.set_mode(Mode.STANDARD if self.theme.elderly else Mode.ELDERLY)
+
+    def _place_top(self) -> None:
+        for widget in (self.titles, self.mode_switch, self.balance):
+            self.top.removeWidget(widget)
+        for column in range(3):
+            self.top.setColumnStretch(column, 0)
+        if self.portrait:
+            self.top.addWidget(self.titles, 0, 0)
+            self.top.addWidget(self.mode_switch, 1, 0, Qt.AlignmentFlag.AlignHCenter)
+            self.top.setColumnStretch(0, 1)
+            self.balance.hide()
+        else:
+            self.balance.setFixedWidth(self.mode_switch.sizeHint().width())
+            self.balance.show()
+            self.top.addWidget(self.balance, 0, 0)
+            self.top.addWidget(self.titles, 0, 1)
+            self.top.addWidget(self.mode_switch, 0, 2, Qt.AlignmentFlag.AlignVCenter)
+            self.top.setColumnStretch(1, 1)
 
     def load(self, model: IdleScreen) -> None:
         self.offline.setVisible(not model.online)
@@ -108,6 +151,9 @@ class IdleView(ScreenView):
     def show_texts(self) -> None:
         model: IdleScreen = self.model
         self.welcome.setText(_("Welcome"))
+        self.mode_switch.retranslate()
+        if not self.portrait:
+            self.balance.setFixedWidth(self.mode_switch.sizeHint().width())
         self.subtitle.setText(_("Recharge your electricity and see your fees here."))
         self.offline.retranslate()
         waiting = waiting_text(model.waiting, online=model.online) if model.waiting > 0 else None
@@ -127,6 +173,7 @@ class IdleView(ScreenView):
 
     def relayout(self) -> None:
         self.ways.setDirection(box_direction(self.portrait))
+        self._place_top()
 
     def reset(self) -> None:
         self.notice.set_text(None)

@@ -1,4 +1,9 @@
-"""The house at a glance: every meter with balance and forecast, the fees due, and one-touch recharge."""
+"""The house at a glance: every meter with balance and forecast, the fees due, and one-touch recharge.
+
+Elderly mode (a theme with `elderly`) shows less of each: a meter's name, balance and how long it lasts (with a
+warning when low), a fee's name and what is due; no meter numbers, usage figures, dates to recharge by or unusual
+use, which a resident can see in standard mode. The core already left out the rarer fees and the reprint.
+"""
 
 from __future__ import annotations
 
@@ -94,6 +99,10 @@ class MeterCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(pad, pad, pad, pad)
         layout.setSpacing(theme.px(6))
+        self.setAccessibleName(f"{meter_name(meter)} {money(meter.balance_fen)}")
+        if theme.elderly:
+            self._build_simple(theme, layout, meter, forecast, selected, choosable, wide)
+            return
 
         top = QHBoxLayout()
         top.setSpacing(theme.px(12))
@@ -147,7 +156,40 @@ class MeterCard(QFrame):
         body.addLayout(identity, 1)
         body.addLayout(details, 1)
         layout.addLayout(body)
-        self.setAccessibleName(f"{meter_name(meter)} {money(meter.balance_fen)}")
+
+    def _build_simple(
+        self, theme: Theme, layout: QVBoxLayout, meter: Meter, forecast: Forecast | None, selected: bool,
+        choosable: bool, wide: bool,
+    ) -> None:
+        """Elderly mode: name, whether it is the one chosen, balance, and how long it lasts."""
+        top = QHBoxLayout()
+        top.setSpacing(theme.px(12))
+        top.addWidget(IconView("electricity", theme.px(52), theme.palette.primary))
+        top.addWidget(make_label(meter_name(meter), role="heading"), 1)
+        layout.addLayout(top)
+        if choosable:
+            # Selection shows in words and a tick, not only in the frame's colour. A wide card (one per row)
+            # has it on the name's line, so two meters fit a portrait panel without scrolling.
+            state = top if wide else QHBoxLayout()
+            if not wide:
+                state.setSpacing(theme.px(10))
+            if selected:
+                state.addWidget(IconView("tick", theme.px(36), theme.palette.primary))
+            state.addWidget(make_label(_("Selected") if selected else _("Tap to choose"),
+                                       role="heading" if selected else "muted", wrap=False), 0 if wide else 1)
+            if not wide:
+                layout.addLayout(state)
+        balance_row = QHBoxLayout()
+        balance_row.setSpacing(theme.px(16))
+        balance_row.addWidget(make_label(_("Balance"), role="muted", wrap=False), 0, Qt.AlignmentFlag.AlignBaseline)
+        balance_row.addWidget(make_label(money(meter.balance_fen), role="huge", wrap=False), 1,
+                              Qt.AlignmentFlag.AlignBaseline)
+        layout.addLayout(balance_row)
+        days = days_left_text(forecast) if forecast is not None else None
+        if forecast is not None and days and (forecast.low or (forecast.days_left or 0) <= 0):
+            layout.addWidget(WarningLine(theme, days))
+        elif days:
+            layout.addWidget(make_label(days))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self.rect().contains(event.position().toPoint()):
@@ -171,12 +213,14 @@ class AccountRow(QFrame):
         lines.setSpacing(theme.px(4))
         name = QHBoxLayout()
         name.setSpacing(theme.px(16))
-        name.addWidget(make_label(account_kind_text(account.kind), role="heading", wrap=False))
-        name.addWidget(make_label(account.period, role="small", wrap=False), 1, Qt.AlignmentFlag.AlignBaseline)
+        name.addWidget(make_label(account_kind_text(account.kind), role="heading", wrap=False), 0 if
+                       not theme.elderly else 1)
+        if not theme.elderly:  # elderly mode: the fee and what is due, no period or dates
+            name.addWidget(make_label(account.period, role="small", wrap=False), 1, Qt.AlignmentFlag.AlignBaseline)
         lines.addLayout(name)
         if account.due_fen > 0:
             lines.addWidget(make_label(_("Due: {amount}").format(amount=money(account.due_fen)), wrap=False))
-            if account.due_date is not None:
+            if account.due_date is not None and not theme.elderly:
                 when = _("Pay by {date}").format(date=current().date(account.due_date))
                 lines.addWidget(make_label(when, role="small"))
         else:

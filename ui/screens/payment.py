@@ -15,7 +15,7 @@ from kiosk.i18n import _
 from kiosk.messages import notice_text
 from kiosk.screens import CodePayment, Notice, PaymentScreen
 from ui.journey_api import JourneyApi
-from ui.qt import QBoxLayout, QFrame, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QFrame, QGridLayout, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import ScreenView, box_direction, make_label
 from ui.texts import house_text, meter_name, money
 from ui.theme import Theme, set_style_property
@@ -35,13 +35,15 @@ class CodePanel(QFrame):
         set_style_property(self, "frame", "card")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         layout = QVBoxLayout(self)
-        pad = theme.px(40)
+        # As large in elderly mode as in standard: the room goes to the larger words.
+        pad = theme.standard.px(32)
         layout.setContentsMargins(pad, pad, pad, pad)
-        layout.setSpacing(theme.px(theme.gap))
+        layout.setSpacing(theme.standard.px(theme.gap))
         layout.addStretch(1)
-        self.spinner = Spinner(theme.px(160), theme.palette.primary)
+        sign = theme.standard.px(160)
+        self.spinner = Spinner(sign, theme.palette.primary)
         layout.addWidget(self.spinner, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.clock = IconView("clock", theme.px(160), theme.palette.primary)
+        self.clock = IconView("clock", sign, theme.palette.primary)
         layout.addWidget(self.clock, 0, Qt.AlignmentFlag.AlignHCenter)
         self.message = make_label(role="heading", centre=True)
         layout.addWidget(self.message)
@@ -82,10 +84,11 @@ class PaymentView(ScreenView):
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.setSpacing(theme.px(theme.gap * 2))
         self.qr = QrCodeView()
-        self.qr.setMinimumSize(theme.px(560), theme.px(560))
+        qr_side = theme.standard.px(560)  # a phone reads it as well in either mode: the room goes to the text
+        self.qr.setMinimumSize(qr_side, qr_side)
         self.body.addWidget(self.qr, 1)
         self.code_panel = CodePanel(theme)
-        self.code_panel.setMinimumSize(theme.px(560), theme.px(560))
+        self.code_panel.setMinimumSize(qr_side, qr_side)
         self.code_panel.hide()
         self.body.addWidget(self.code_panel, 1)
         details = QVBoxLayout()
@@ -99,9 +102,20 @@ class PaymentView(ScreenView):
         self.code_hint = make_label(role="muted", centre=True)
         self.notice = Banner(theme, "error")
         self.connection = Banner(theme, "warning")
-        for widget in (self.amount_caption, self.amount, self.for_line, self.countdown_caption, self.countdown,
-                       self.code_hint):
-            details.addWidget(widget)
+        if theme.elderly:
+            # The larger type leaves no room for four lines of figures: the amount and the time left side by side.
+            figures = QGridLayout()
+            figures.setSpacing(theme.px(16))
+            figures.addWidget(self.amount_caption, 0, 0)
+            figures.addWidget(self.amount, 1, 0)
+            figures.addWidget(self.countdown_caption, 0, 1)
+            figures.addWidget(self.countdown, 1, 1)
+            details.addLayout(figures)
+            details.addWidget(self.for_line)
+        else:
+            for widget in (self.amount_caption, self.amount, self.for_line, self.countdown_caption, self.countdown):
+                details.addWidget(widget)
+        details.addWidget(self.code_hint)
         details.addWidget(self.notice)
         details.addWidget(self.connection)
         details.addStretch(1)

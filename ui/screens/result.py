@@ -44,7 +44,8 @@ class OrderNumberPanel(QFrame):
         layout.setContentsMargins(pad * 2, pad, pad * 2, pad)
         layout.setSpacing(theme.px(4))
         self.caption = make_label(role="muted")
-        self.number = make_label(role="huge", wrap=False)
+        # Elderly mode's huge type would make the number wider than a portrait screen.
+        self.number = make_label(role="title" if theme.elderly else "huge", wrap=False)
         self.number.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         layout.addWidget(self.caption)
         layout.addWidget(self.number)
@@ -64,7 +65,7 @@ class ResultView(ScreenView):
         self.body.setSpacing(theme.px(theme.gap * 2))
 
         main = QVBoxLayout()
-        main.setSpacing(theme.px(theme.gap))
+        main.setSpacing(theme.px(16 if theme.elderly else theme.gap))  # elderly: larger lines, less between
         title_row = QHBoxLayout()
         title_row.setSpacing(theme.px(24))
         self.icon = IconView("tick", theme.px(120), theme.palette.success)
@@ -78,7 +79,7 @@ class ResultView(ScreenView):
         main.addLayout(title_row)
         self.rows = QGridLayout()
         self.rows.setHorizontalSpacing(theme.px(32))
-        self.rows.setVerticalSpacing(theme.px(12))
+        self.rows.setVerticalSpacing(theme.px(4 if theme.elderly else 12))  # elderly: larger lines, less between
         self.rows.setColumnStretch(1, 1)
         # The facts, and beside them (below them in portrait) the order number to keep while unconfirmed.
         self.facts = QBoxLayout(QBoxLayout.Direction.LeftToRight)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.i18n import _, current
 from ui.journey_api import JourneyApi
-from ui.qt import QColor, QFrame, QHBoxLayout, QMouseEvent, QPainter, QPaintEvent, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import QBoxLayout, QColor, QFrame, QMouseEvent, QPainter, QPaintEvent, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.screens.base import make_label
 from ui.theme import Theme, set_style_property
 from ui.widgets.buttons import BigButton
@@ -23,6 +23,7 @@ class TimeWarningOverlay(QWidget):
         self.journey = journey
         self.theme = theme
         self.seconds: int | None = None
+        self.paying = False  # over the payment screen: what ends is the payment, not the visit
         outer = QVBoxLayout(self)
         outer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.panel = QFrame()
@@ -37,7 +38,8 @@ class TimeWarningOverlay(QWidget):
         self.countdown = make_label(centre=True)
         layout.addWidget(self.question)
         layout.addWidget(self.countdown)
-        buttons = QHBoxLayout()
+        # Elderly mode's words are too long for two buttons side by side: one above the other, "yes" first.
+        buttons = QBoxLayout(QBoxLayout.Direction.BottomToTop if theme.elderly else QBoxLayout.Direction.LeftToRight)
         buttons.setSpacing(theme.px(theme.gap))
         self.done = BigButton(theme)
         # Not connected directly: clicked(bool) would hand finish() `False` as its notice.
@@ -61,24 +63,43 @@ class TimeWarningOverlay(QWidget):
         self.show()
         self.raise_()
 
+    def set_paying(self, paying: bool) -> None:
+        """Whether the question is about the payment's time (elderly mode asks before the QR's time ends)."""
+        self.paying = paying
+
     def fit(self) -> None:
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
             self.panel.setFixedWidth(min(parent.width() - self.theme.px(80), self.theme.px(1000)))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        # The panel's width is fixed, so its wrapped words' height is known: ask for all of it (a centred panel
+        # otherwise gets its plain size hint, one line per text).
+        layout = self.panel.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self.panel.setMinimumHeight(layout.totalHeightForWidth(self.panel.width()))
 
     def retranslate(self) -> None:
         self.question.setText(_("Do you need more time?"))
         seconds = self.seconds or 0
-        self.countdown.setText(
-            current().ngettext(
+        if self.paying:
+            ending = current().ngettext(
+                "Otherwise the payment is cancelled in {seconds} second.",
+                "Otherwise the payment is cancelled in {seconds} seconds.",
+                seconds,
+            )
+        else:
+            ending = current().ngettext(
                 "Otherwise the screen goes back to the start in {seconds} second.",
                 "Otherwise the screen goes back to the start in {seconds} seconds.",
                 seconds,
-            ).format(seconds=seconds)
-        )
+            )
+        self.countdown.setText(ending.format(seconds=seconds))
         self.done.setText(_("No, I am finished"))
         self.more.setText(_("Yes, more time"))
+        self._fit_height()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         # A touch anywhere on the dimmed screen also says "I am still here".

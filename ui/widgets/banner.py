@@ -7,7 +7,21 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from kiosk.i18n import _
-from ui.qt import QFrame, QHBoxLayout, QLabel, QSizePolicy, Qt, QVBoxLayout, QWidget
+from ui.qt import (
+    QColor,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QRectF,
+    QResizeEvent,
+    QSizePolicy,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
 from ui.theme import Theme, set_style_property
 from ui.widgets.icons import IconView
 
@@ -44,6 +58,29 @@ class Banner(QFrame):
     def set_text(self, text: str | None) -> None:
         self.label.setText(text or "")
         self.setVisible(bool(text))
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        # Layouts above a stacked page ignore a wrapping label's height for its width: ask for it as the minimum,
+        # so a tight screen squeezes something else rather than cut the message.
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        # The label's width follows from the banner's, whatever the label was last given.
+        edges, inner = self.contentsMargins(), layout.contentsMargins()
+        width = self.width() - edges.left() - edges.right() - inner.left() - inner.right()
+        width -= self.icon.sizeHint().width() + layout.spacing()
+        margins = edges.top() + edges.bottom() + inner.top() + inner.bottom()
+        need = max(self.icon.sizeHint().height(), self.label.heightForWidth(max(1, width))) + margins
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
+_BORDER, _EDGE = 3, 12  # a note's border, and its thick edge on the reading side (design pixels)
 
 
 class NoteBanner(QFrame):
@@ -62,7 +99,8 @@ class NoteBanner(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         layout = QHBoxLayout(self)
         pad = theme.px(14)
-        layout.setContentsMargins(pad + theme.px(6), pad, pad + theme.px(6), pad)
+        # Room for the thick edge on the reading side (left here; ui/direction.py mirrors margins right to left).
+        layout.setContentsMargins(pad + theme.px(6 + _EDGE - _BORDER), pad, pad + theme.px(6), pad)
         layout.setSpacing(theme.px(18))
         self.icon = IconView("clock", theme.px(theme.icon * 0.7), theme.palette.primary)
         self.label = QLabel()
@@ -101,11 +139,27 @@ class NoteBanner(QFrame):
         }[self.kind]
         self.icon.set_icon(self.ICONS[self.kind], icon)
         size = s(t.small_pt if self.compact else t.body_pt)
+        self._edge = QColor(edge)
         self.setStyleSheet(
-            f"QFrame#noteBanner {{ background: {background}; border: {s(3)}px solid {edge};"
-            f" border-left-width: {s(12)}px; border-radius: {s(t.radius)}px; }}"
+            f"QFrame#noteBanner {{ background: {background}; border: {s(_BORDER)}px solid {edge};"
+            f" border-radius: {s(t.radius)}px; }}"
             f" QFrame#noteBanner QLabel {{ color: {text}; font-size: {size}px; }}"
         )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The thick edge on the side reading starts from: painted here, as a style sheet's thick left border
+        stays on the left of a right-to-left screen while Qt moves the room it takes to the right."""
+        super().paintEvent(event)
+        width = self._theme.px(_EDGE)
+        x = self.width() - width if self.layoutDirection() is Qt.LayoutDirection.RightToLeft else 0
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outline = QPainterPath()
+        radius = self._theme.px(self._theme.radius)
+        outline.addRoundedRect(QRectF(self.rect()), radius, radius)
+        painter.setClipPath(outline)
+        painter.fillRect(x, 0, width, self.height(), self._edge)
+        painter.end()
 
     @property
     def text(self) -> str:

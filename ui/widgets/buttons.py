@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ui.qt import QIcon, QLabel, QPushButton, QSize, QSizePolicy, Qt, QVBoxLayout, QWidget
+import math
+
+from ui.qt import QEvent, QFontMetricsF, QIcon, QLabel, QPushButton, QSize, QSizePolicy, Qt, QVBoxLayout, QWidget
 from ui.theme import Theme, set_style_property
 from ui.widgets.icons import IconView, icon_pixmap
 
@@ -36,12 +38,28 @@ class BigButton(QPushButton):
 
     def set_variant(self, variant: str) -> None:
         set_style_property(self, "variant", variant)
+        self._draw_icon()
+
+    def _draw_icon(self) -> None:
         if self._icon_name:
             size, gap = self._theme.px(self._theme.icon * 0.75), self._theme.px(16)
             # The gap keeps the label from touching the icon (Qt's own spacing is a few pixels).
-            pixmap = icon_pixmap(self._icon_name, size, _icon_colour(self._theme, variant), 2.0, gap)
-            self.setIcon(QIcon(pixmap))
+            right_to_left = self.layoutDirection() is Qt.LayoutDirection.RightToLeft
+            colour = _icon_colour(self._theme, self.variant)
+            self.setIcon(QIcon(icon_pixmap(self._icon_name, size, colour, 2.0, gap, right_to_left)))
             self.setIconSize(QSize(size + gap, size))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LayoutDirectionChange:
+            self._draw_icon()  # the gap moves to the text's side; Back turns to point right to left
+
+
+def tile_min_height(theme: Theme) -> int:
+    """A tile's least height: its icon over two lines of words, so a label that wraps is never cut."""
+    two_lines = QFontMetricsF(theme.font(theme.heading_pt, bold=True)).lineSpacing() * 2
+    content = theme.px(24) * 2 + theme.px(theme.icon * 1.5) + theme.px(16) + math.ceil(two_lines) + theme.px(4)
+    return max(theme.px(theme.button_h * 2), content)
 
 
 class TileButton(QPushButton):
@@ -65,7 +83,7 @@ class TileButton(QPushButton):
         layout.addWidget(self.icon_view, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(theme.px(theme.button_h * 2))
+        self.setMinimumHeight(tile_min_height(theme))
 
     def set_label(self, text: str) -> None:
         self.label.setText(text)

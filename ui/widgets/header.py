@@ -24,10 +24,8 @@ class HeaderBar(QFrame):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("header")
-        self.setFixedHeight(theme.px(theme.header_h))
+        self.theme = theme
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(theme.px(theme.margin), 0, theme.px(theme.margin * 0.6), 0)
-        layout.setSpacing(theme.px(16))
         self.title = QLabel()
         self.title.setProperty("role", "heading")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -39,19 +37,44 @@ class HeaderBar(QFrame):
             button = QPushButton(name)
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setMinimumWidth(theme.px(150))
             set_style_property(button, "variant", "header")
             button.clicked.connect(lambda _checked=False, c=code: self.language_chosen.emit(c))
             group.addButton(button)
             layout.addWidget(button)
             self.language_buttons[code] = button
-        layout.addSpacing(theme.px(24))
+        self._gap = QWidget()
+        layout.addWidget(self._gap)
         self.home = BigButton(theme, icon=None, variant="header")
         self.home.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.home.setMinimumWidth(theme.px(170))
         self.home.clicked.connect(self.home_clicked.emit)
         layout.addWidget(self.home)
+        self._size_for(theme)
         self.retranslate()
+
+    def _size_for(self, theme: Theme) -> None:
+        self.setFixedHeight(theme.px(theme.header_h))
+        layout = self.layout()
+        assert layout is not None
+        layout.setContentsMargins(theme.px(theme.margin), 0, theme.px(theme.margin * 0.6), 0)
+        layout.setSpacing(theme.px(16))
+        self._gap.setFixedWidth(theme.px(24))  # with the spacing either side: Home stands apart from the languages
+        for button in self.language_buttons.values():
+            button.setMinimumWidth(theme.px(150))
+        self.home.setMinimumWidth(theme.px(170))
+
+    def set_theme(self, theme: Theme) -> None:
+        """Follow the mode: elderly mode's header is taller, its words and buttons larger (its own style sheet)."""
+        if theme == self.theme:
+            return
+        self.theme = theme
+        self.setStyleSheet(theme.stylesheet() if theme.elderly else "")
+        self._size_for(theme)
+
+    def set_languages_visible(self, visible: bool) -> None:
+        """Elderly mode offers the languages on the idle screen only: fewer choices, and room for the house."""
+        for button in self.language_buttons.values():
+            button.setVisible(visible)
+        self._gap.setVisible(visible)
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)
