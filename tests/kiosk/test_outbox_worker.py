@@ -626,6 +626,7 @@ def test_thread_delivers_on_wake_and_stops_cleanly(store: TransactionStore, clie
         later = unknown_tx(store)
         worker.wake()
         wait_until(lambda: store.get(later.id).is_terminal)
+        wait_until(lambda: len(settled) == 2)  # the callback comes just after the store's write
         assert [r.id for r in settled] == [tx.id, later.id]
     finally:
         worker.stop()
