@@ -106,7 +106,10 @@ def scripted_recharge(app: Any, hq: Any, database: str, language: str, by_card: 
         QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
         settle(20)
 
-    views = {kind.__name__: view for kind, view in window.views.items()}
+    def view(name: str) -> Any:
+        # The views of the mode on screen: the window keeps one page of them per mode.
+        return {kind.__name__: v for kind, v in window.views.items()}[name]
+
     try:
         wait_for(lambda: terminal.voice.available, 10.0)
         settle(200)
@@ -121,8 +124,8 @@ def scripted_recharge(app: Any, hq: Any, database: str, language: str, by_card: 
         if by_card:
             terminal.devices.card_reader.insert(MAIN_HOUSE.card_id)  # type: ignore[attr-defined]
         else:
-            number = views["HouseNumberScreen"]
-            touch(views["IdleScreen"].house_number, "Type your house number")
+            number = view("HouseNumberScreen")
+            touch(view("IdleScreen").house_number, "Type your house number")
             building, unit, room = MAIN_HOUSE.number.split("-")
             for field, digits in (("building", building), ("unit", unit), ("room", room)):
                 if number.active != field:
@@ -132,16 +135,16 @@ def scripted_recharge(app: Any, hq: Any, database: str, language: str, by_card: 
             touch(number.find_home, "Find my home")
         wait_for(lambda: isinstance(terminal.journey.screen, OverviewScreen), 10.0)
         settle(100)
-        touch(views["OverviewScreen"].quick, "Recharge again")
+        touch(view("OverviewScreen").quick, "Recharge again")
         wait_for(lambda: isinstance(terminal.journey.screen, PaymentScreen), 10.0)
         settle(100)
-        pay_url = views["PaymentScreen"].qr.data
+        pay_url = view("PaymentScreen").qr.data
         paid: list[float] = []
         pay_from_phone(pay_url, paid, 0.0)
         wait_for(lambda: getattr(terminal.journey.screen, "receipt", None) is ReceiptState.PRINTED, 15.0)
         assert isinstance(terminal.journey.screen, ResultScreen)
         settle(100)
-        touch(views["ResultScreen"].done, "Done")
+        touch(view("ResultScreen").done, "Done")
         wait_for(lambda: isinstance(terminal.journey.screen, IdleScreen), 10.0)
         if by_card:
             terminal.devices.card_reader.remove()  # type: ignore[attr-defined]
