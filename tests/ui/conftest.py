@@ -1,4 +1,4 @@
-"""Fixtures for the UI tests: a fake journey that records calls, a translator, and a kiosk window."""
+"""Fixtures for the UI tests: a fake journey that records calls, a translator, a kiosk window, and a seeded HQ."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hq.server import HqServer
 from kiosk import i18n
 from kiosk.config import Config
 from kiosk.screens import IdleScreen, Screen
@@ -88,3 +89,10 @@ def make_window(qtbot: Any, journey: FakeJourney, translator: i18n.Translator) -
 @pytest.fixture
 def window(make_window: Callable[..., MainWindow]) -> MainWindow:
     return make_window()
+
+
+@pytest.fixture(scope="module")
+def hq() -> Iterator[HqServer]:
+    """A seeded HQ on loopback, one for each module of whole journeys."""
+    with HqServer(seed=True) as server:
+        yield server

@@ -29,16 +29,24 @@ def settle() -> None:
         QApplication.processEvents()
 
 
-@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
-def test_every_screen_meets_the_normal_mode_rules(qtbot: Any, translator: i18n.Translator, orientation: str) -> None:
+def panel_window(
+    qtbot: Any, translator: i18n.Translator, orientation: str, mode: Mode
+) -> tuple[MainWindow, QSize, Panel]:
+    """A window of the panel's size in `mode`, shown, with the panel it is measured on."""
     size = LANDSCAPE if orientation == "landscape" else PORTRAIT
     config = CONFIG.with_changes("ui", fullscreen=False, orientation=orientation)
-    window = MainWindow(StillJourney(translator), config, translator, theme=Theme())  # type: ignore[arg-type]
+    theme = elderly() if mode is Mode.ELDERLY else Theme()
+    window = MainWindow(StillJourney(translator, mode), config, translator, theme=theme)  # type: ignore[arg-type]
     qtbot.addWidget(window)
     window.resize(size)
     window.show()
     qtbot.waitExposed(window)
-    panel = Panel(PANEL.diagonal_in, size.width(), size.height(), PANEL.distance_mm)
+    return window, size, Panel(PANEL.diagonal_in, size.width(), size.height(), PANEL.distance_mm)
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_every_screen_meets_the_normal_mode_rules(qtbot: Any, translator: i18n.Translator, orientation: str) -> None:
+    window, _size, panel = panel_window(qtbot, translator, orientation, Mode.STANDARD)
     found: list[str] = []
     for language in LANGUAGES:
         translator.set_language(language)
@@ -70,14 +78,7 @@ def misfit(window: MainWindow, size: QSize) -> str | None:
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
 def test_every_screen_meets_the_elderly_rules(qtbot: Any, translator: i18n.Translator, orientation: str) -> None:
     """长辈版: capital height 0.7° of view, targets 15 mm, contrast 7:1; every screen fits the panel as it is."""
-    size = LANDSCAPE if orientation == "landscape" else PORTRAIT
-    config = CONFIG.with_changes("ui", fullscreen=False, orientation=orientation)
-    window = MainWindow(StillJourney(translator, Mode.ELDERLY), config, translator, theme=elderly())  # type: ignore[arg-type]
-    qtbot.addWidget(window)
-    window.resize(size)
-    window.show()
-    qtbot.waitExposed(window)
-    panel = Panel(PANEL.diagonal_in, size.width(), size.height(), PANEL.distance_mm)
+    window, size, panel = panel_window(qtbot, translator, orientation, Mode.ELDERLY)
     found: list[str] = []
     for language in LANGUAGES:
         translator.set_language(language)

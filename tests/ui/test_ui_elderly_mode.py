@@ -24,12 +24,6 @@ from ui.screens.idle import IdleView
 LEFT = Qt.MouseButton.LeftButton
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[HqServer]:
-    with HqServer(seed=True) as server:
-        yield server
-
-
 @pytest.fixture
 def kiosk(qtbot: Any, tmp_path: Path, hq: HqServer) -> Iterator[tuple[Terminal, MainWindow]]:
     config = config_from_mapping({

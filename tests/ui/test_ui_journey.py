@@ -27,12 +27,6 @@ from ui.qt import Qt
 LEFT = Qt.MouseButton.LeftButton
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[HqServer]:
-    with HqServer(seed=True) as server:
-        yield server
-
-
 @pytest.fixture
 def kiosk(qtbot: Any, tmp_path: Path, hq: HqServer) -> Iterator[tuple[Terminal, MainWindow]]:
     config = config_from_mapping(

@@ -21,12 +21,6 @@ from ui.main_window import MainWindow
 from ui.qt import QApplication, Qt
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[HqServer]:
-    with HqServer(seed=True) as server:
-        yield server
-
-
 @pytest.fixture
 def kiosk(qtbot: Any, tmp_path: Path, hq: HqServer) -> Iterator[tuple[Terminal, MainWindow, KeyboardWedgeFilter]]:
     config = config_from_mapping(

@@ -120,12 +120,6 @@ class Link:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[HqServer]:
-    with HqServer(seed=True) as server:
-        yield server
-
-
 Kiosk = tuple[Terminal, MainWindow, Link]
 
 

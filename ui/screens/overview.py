@@ -79,6 +79,23 @@ class WarningLine(QWidget):
         layout.addWidget(self.label, 1)
 
 
+def add_selection(theme: Theme, row: QHBoxLayout, selected: bool) -> None:
+    """Whether the meter is the chosen one, in words and a tick, not only in the frame's colour."""
+    if selected:
+        row.addWidget(IconView("tick", theme.px(36), theme.palette.primary))
+    row.addWidget(make_label(_("Selected") if selected else _("Tap to choose"),
+                             role="heading" if selected else "muted", wrap=False))
+
+
+def balance_row(theme: Theme, meter: Meter) -> QHBoxLayout:
+    """"Balance" and the amount, large, on one baseline."""
+    row = QHBoxLayout()
+    row.setSpacing(theme.px(16))
+    row.addWidget(make_label(_("Balance"), role="muted", wrap=False), 0, Qt.AlignmentFlag.AlignBaseline)
+    row.addWidget(make_label(money(meter.balance_fen), role="huge", wrap=False), 1, Qt.AlignmentFlag.AlignBaseline)
+    return row
+
+
 class MeterCard(QFrame):
     """One meter: name, balance, this month's use and the forecast. Tap to select it."""
 
@@ -114,18 +131,9 @@ class MeterCard(QFrame):
         number_row = QHBoxLayout()
         number_row.addWidget(make_label(meter_number_text(meter), role="small", wrap=False), 1)
         if choosable:
-            # Selection shows in words and a tick, not only in the frame's colour.
-            if selected:
-                number_row.addWidget(IconView("tick", theme.px(36), theme.palette.primary))
-            number_row.addWidget(make_label(_("Selected") if selected else _("Tap to choose"),
-                                            role="heading" if selected else "muted", wrap=False))
+            add_selection(theme, number_row, selected)
         identity.addLayout(number_row)
-        balance_row = QHBoxLayout()
-        balance_row.setSpacing(theme.px(16))
-        balance_row.addWidget(make_label(_("Balance"), role="muted", wrap=False), 0, Qt.AlignmentFlag.AlignBaseline)
-        balance_row.addWidget(make_label(money(meter.balance_fen), role="huge", wrap=False), 1,
-                              Qt.AlignmentFlag.AlignBaseline)
-        identity.addLayout(balance_row)
+        identity.addLayout(balance_row(theme, meter))
         identity.addStretch(1)
 
         details = QVBoxLayout()
@@ -170,21 +178,15 @@ class MeterCard(QFrame):
         if choosable:
             # Selection shows in words and a tick, not only in the frame's colour. A wide card (one per row)
             # has it on the name's line, so two meters fit a portrait panel without scrolling.
-            state = top if wide else QHBoxLayout()
-            if not wide:
+            if wide:
+                add_selection(theme, top, selected)
+            else:
+                state = QHBoxLayout()
                 state.setSpacing(theme.px(10))
-            if selected:
-                state.addWidget(IconView("tick", theme.px(36), theme.palette.primary))
-            state.addWidget(make_label(_("Selected") if selected else _("Tap to choose"),
-                                       role="heading" if selected else "muted", wrap=False), 0 if wide else 1)
-            if not wide:
+                add_selection(theme, state, selected)
+                state.addStretch(1)
                 layout.addLayout(state)
-        balance_row = QHBoxLayout()
-        balance_row.setSpacing(theme.px(16))
-        balance_row.addWidget(make_label(_("Balance"), role="muted", wrap=False), 0, Qt.AlignmentFlag.AlignBaseline)
-        balance_row.addWidget(make_label(money(meter.balance_fen), role="huge", wrap=False), 1,
-                              Qt.AlignmentFlag.AlignBaseline)
-        layout.addLayout(balance_row)
+        layout.addLayout(balance_row(theme, meter))
         days = days_left_text(forecast) if forecast is not None else None
         if forecast is not None and days and (forecast.low or (forecast.days_left or 0) <= 0):
             layout.addWidget(WarningLine(theme, days))
