@@ -25,6 +25,7 @@ from hq.schemas import (
     IdentifyOut,
     OrderIn,
     OrderOut,
+    OrderStatus,
     OverviewOut,
     PaymentCodeIn,
 )
@@ -149,18 +150,29 @@ WaitS = Annotated[
         "changes, at the order's expiry, or after wait_s with the order unchanged. 0 (the default) answers at once.",
     ),
 ]
+SeenStatus = Annotated[
+    OrderStatus | None,
+    Query(
+        description="With wait_s: the status the client last saw. If the order's status is another one already, "
+        "the answer comes at once (nothing that changed before the request arrived is missed); by default the "
+        "wait is for a change from the status the order has when the request arrives.",
+    ),
+]
 
 
 @router.get("/orders/{order_no}", response_model=OrderOut, responses=_errors(404, 422))
-async def order_status(order_no: OrderNo, request: Request, ctx: Ctx, wait_s: WaitS = 0) -> OrderOut:
+async def order_status(
+    order_no: OrderNo, request: Request, ctx: Ctx, wait_s: WaitS = 0, seen_status: SeenStatus = None
+) -> OrderOut:
     """An order with its current status (an unpaid order past expires_at reads as expired).
 
-    With ``wait_s``, a long poll: an open order is answered once its status changes (paid, declined, cancelled,
-    expired, confirming...) or after ``wait_s`` seconds, whichever comes first. A final order is answered at once.
+    With ``wait_s``, a long poll: an open order is answered once its status changes from ``seen_status`` (paid,
+    declined, cancelled, expired, confirming...) or after ``wait_s`` seconds, whichever comes first. A final
+    order is answered at once.
     """
     order = orders.get_order(ctx, order_no)
     if wait_s > 0:
-        order = await orders.wait_for_change(ctx, order, wait_s)
+        order = await orders.wait_for_change(ctx, order, wait_s, seen_status)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 

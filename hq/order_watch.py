@@ -63,9 +63,11 @@ class OrderWatch:
         self._waiters: dict[str, set[_Waiter]] = {}
         self._sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
-    def waiting(self) -> int:
-        """How many requests wait now."""
+    def waiting(self, order_no: str | None = None) -> int:
+        """How many requests wait now (on order ``order_no``, if given)."""
         with self._lock:
+            if order_no is not None:
+                return len(self._waiters.get(order_no, ()))
             return sum(len(waiters) for waiters in self._waiters.values())
 
     def changed(self, order_no: str) -> None:

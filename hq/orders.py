@@ -343,17 +343,19 @@ def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
 _OPEN = (AWAITING_PAYMENT, CONFIRMING)
 
 
-async def wait_for_change(ctx: HqContext, order: Order, wait_s: float) -> Order:
-    """``order`` as it stands once its status changed, ``wait_s`` seconds passed, or it expired, whichever comes
-    first (a long poll); at once for an order already final.
+async def wait_for_change(ctx: HqContext, order: Order, wait_s: float, seen: str | None = None) -> Order:
+    """``order`` as it stands once its status changed from ``seen`` (default: its status now), ``wait_s`` seconds
+    passed, or it expired, whichever comes first (a long poll); at once for an order already final or no longer
+    in status ``seen``.
 
     Holds no session or thread while waiting (hq.order_watch); each wake-up reads the order again, which also
     decides a payment-code confirmation left alone past its delay.
     """
     loop = asyncio.get_running_loop()
     end = loop.time() + wait_s
-    seen = effective_status(order, ctx.now())
-    while seen in _OPEN:
+    status = effective_status(order, ctx.now())
+    seen = seen or status
+    while status == seen and seen in _OPEN:
         left = end - loop.time()
         if seen == AWAITING_PAYMENT:
             left = min(left, (order.expires_at - as_utc(ctx.clock())).total_seconds())
@@ -361,6 +363,5 @@ async def wait_for_change(ctx: HqContext, order: Order, wait_s: float) -> Order:
             break
         await ctx.watch.wait(order.order_no, seen, left)
         order = get_order(ctx, order.order_no)
-        if effective_status(order, ctx.now()) != seen:
-            break
+        status = effective_status(order, ctx.now())
     return order

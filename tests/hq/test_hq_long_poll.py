@@ -182,3 +182,35 @@ def test_the_openapi_document_describes_wait_s(sqlite_client: TestClient) -> Non
     assert param["in"] == "query" and not param.get("required", False)
     assert param["schema"]["minimum"] == 0 and param["schema"]["maximum"] == 25
     assert "Long poll" in param["description"]
+
+
+def test_a_status_other_than_the_one_seen_answers_at_once(sqlite_client: TestClient) -> None:
+    """A change between the client's last look and its request is not missed: seen_status says what it last saw."""
+    order_no = create(sqlite_client)
+    start = time.monotonic()
+    resp = sqlite_client.get(f"/api/v1/orders/{order_no}", params={"wait_s": 20, "seen_status": "confirming"})
+    assert time.monotonic() - start < 2.0
+    assert resp.json()["status"] == "awaiting_payment"
+
+
+def test_seen_status_must_be_a_status(sqlite_client: TestClient) -> None:
+    order_no = create(sqlite_client)
+    resp = sqlite_client.get(f"/api/v1/orders/{order_no}", params={"wait_s": 1, "seen_status": "pending"})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "invalid_request" and "seen_status" in resp.json()["error"]["message"]
+
+
+def test_the_query_is_signed(make_client: Callable[..., TestClient], sqlite_url: str, clock: FakeClock) -> None:
+    """The signature covers the path with its query: wait_s cannot be changed on the way."""
+    from fleet_helpers import SignedClient, register_terminal, signed_headers
+
+    client = make_client(sqlite_url, require_signatures=True)
+    terminal = SignedClient(client, "T-0001", register_terminal(client, "T-0001"), clock)
+    created = terminal.request("POST", "/api/v1/orders", ORDER_BODY, headers={"Idempotency-Key": new_key()})
+    order_no = created.json()["order_no"]
+    path = f"/api/v1/orders/{order_no}?wait_s=1&seen_status=awaiting_payment"
+    resp = terminal.request("GET", path)
+    assert resp.status_code == 200 and resp.json()["status"] == "awaiting_payment"
+    headers = signed_headers("T-0001", terminal.secret, "GET", path, at=clock())
+    tampered = client.get(f"/api/v1/orders/{order_no}?wait_s=25&seen_status=awaiting_payment", headers=headers)
+    assert tampered.status_code == 401
