@@ -12,6 +12,8 @@ things set it:
   when the woken request reads the order, as any read does).
 
 A woken request reads the order again and answers it, or waits on if its status did not change after all.
+When the server shuts down, :meth:`OrderWatch.close` answers every waiting request at once (with the order as it
+is), so a restart does not wait for them nor cut them off.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class OrderWatch:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[_Waiter]] = {}
         self._sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self.closed = False
 
     def waiting(self, order_no: str | None = None) -> int:
         """How many requests wait now (on order ``order_no``, if given)."""
@@ -77,13 +80,24 @@ class OrderWatch:
         for waiter in waiters:
             waiter.wake()
 
+    def close(self) -> None:
+        """The server is stopping: wake every waiting request and let no more wait. Any thread."""
+        with self._lock:
+            self.closed = True
+            waiters = [w for ws in self._waiters.values() for w in ws]
+        for waiter in waiters:
+            waiter.wake()
+
     async def wait(self, order_no: str, seen: str, timeout_s: float) -> None:
-        """Return when order ``order_no`` may have changed from status ``seen``, or after ``timeout_s``."""
+        """Return when order ``order_no`` may have changed from status ``seen``, or after ``timeout_s`` (at once
+        once closed)."""
         if timeout_s <= 0:
             return
         loop = asyncio.get_running_loop()
         waiter = _Waiter(order_no, seen, loop)
         with self._lock:
+            if self.closed:
+                return
             self._waiters.setdefault(order_no, set()).add(waiter)
             if loop not in self._sweepers:
                 self._sweepers[loop] = loop.create_task(self._sweep(loop), name="hq-order-watch")

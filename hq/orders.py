@@ -359,7 +359,7 @@ async def wait_for_change(ctx: HqContext, order: Order, wait_s: float, seen: str
         left = end - loop.time()
         if seen == AWAITING_PAYMENT:
             left = min(left, (order.expires_at - as_utc(ctx.clock())).total_seconds())
-        if left <= 0:
+        if left <= 0 or ctx.watch.closed:
             break
         await ctx.watch.wait(order.order_no, seen, left)
         order = get_order(ctx, order.order_no)

@@ -214,3 +214,29 @@ def test_the_query_is_signed(make_client: Callable[..., TestClient], sqlite_url:
     headers = signed_headers("T-0001", terminal.secret, "GET", path, at=clock())
     tampered = client.get(f"/api/v1/orders/{order_no}?wait_s=25&seen_status=awaiting_payment", headers=headers)
     assert tampered.status_code == 401
+
+
+def test_a_server_stopping_answers_the_waiting_polls(sqlite_url: str, pool: ThreadPoolExecutor) -> None:
+    """A restart neither waits for the long polls nor cuts them off: they are answered at once."""
+    import requests
+
+    from hq.server import HqServer
+
+    server = HqServer(sqlite_url, seed=False).start()
+    try:
+        created = requests.post(f"{server.base_url}/api/v1/orders", json=ORDER_BODY,
+                                headers={"Idempotency-Key": new_key()}, timeout=5)
+        order_no = created.json()["order_no"]
+        poll = pool.submit(requests.get, f"{server.base_url}/api/v1/orders/{order_no}", params={"wait_s": 20},
+                           timeout=30)
+        assert server.app is not None
+        watch = hq_context(server.app).watch
+        until(lambda: watch.waiting(order_no) == 1)
+        start = time.monotonic()
+        server.stop()
+        stopped_in = time.monotonic() - start
+        answer = poll.result(timeout=10)
+    finally:
+        server.stop()
+    assert answer.status_code == 200 and answer.json()["status"] == "awaiting_payment"
+    assert stopped_in < 1.5, f"the stop took {stopped_in:.1f} s"
