@@ -13,16 +13,21 @@ required, without access logs (`--serve-hq`, a child of this script), on SQLite 
     each through benchmarks/light_http.py, since httpx cost more CPU per call than HQ; signed as the terminal they
     stand at), arriving one by one over 15 s, then counted for the step's duration. Each does what a person does
     at a terminal, with pauses: identify by card (pause 1-3 s before), the overview, choose an amount (pause
-    2-5 s), create the order, poll its status every second while paying on the phone (2-6 polls; the sandbox's
-    pay, as the phone, is not counted), poll until paid, read the result (pause 3-8 s), and the next resident
-    steps up. Every terminal API call's latency, start to answer, counts in the p99. Stepped over several R; the
+    2-5 s), create the order, then watch its status as the terminal does, with the long poll
+    (``GET /api/v1/orders/{no}?wait_s=20&seen_status=...``, payment.long_poll_s): one call that HQ answers when
+    the order is paid, while the resident pays on the phone after 2-6 s (the sandbox's pay, from a pool of "phone"
+    connections, is not counted); read the result (pause 3-8 s), and the next resident steps up. Every terminal
+    API call's latency, start to answer, counts in the p99, except the long poll's, which waits by design: its
+    latency is from the phone's Pay to HQ's answer (how long the paid order takes to show on the terminal).
+    ``--short-polls`` measures the terminal as it was before the long poll (payment.long_poll_s = 0): a status
+    call every second while paying (2-6 of them), then one after the phone's pay. Stepped over several R; the
     largest R whose p99 stays under 2 s is reported.
 
 The load generator shares this 2-core machine with HQ, so its own event-loop lag is in the latencies: the figures
 are an upper bound of what HQ alone would show.
 
 Run alone: .venv/bin/python benchmarks/fleet_bench.py [--terminals 40] [--window 10] [--residents 250,500,1000,2000]
-           [--postgres]
+           [--postgres] [--short-polls]
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ TARGET_P99_S = 0.2
 BRIEF_P99_S = 2.0
 DEFAULT_RESIDENTS = "250,500,1000,2000"
 RAMP_S = 15.0  # residents arrive over this long; calls are counted from its end
+LONG_POLL_S = 20  # the terminal's payment.long_poll_s default
+PHONES = 64  # keep-alive connections the residents' phones share to pay in the sandbox
 FAILURES: list[str] = []  # what the failed calls answered, to say why
 
 
@@ -271,14 +278,17 @@ class _Resident:
     """One person at a terminal after another, for as long as the step runs."""
 
     def __init__(self, client: LightConnection, terminal_id: str, secret: str, latencies: list[tuple[str, float]],
-                 rng: random.Random):
+                 rng: random.Random, phones: asyncio.Queue[LightConnection] | None = None):
         self.client, self.terminal_id, self.secret = client, terminal_id, secret
         self.latencies, self.rng = latencies, rng
+        self.phones = phones  # None: the terminal polls every second (--short-polls)
         self.errors = 0
         self.measure_from = 0.0
 
     async def call(self, label: str, method: str, path: str, body: Any = None,
-                   headers: dict[str, str] | None = None) -> Any:
+                   headers: dict[str, str] | None = None, since: list[float] | None = None) -> Any:
+        """One signed call; a long poll's latency counts from the time in `since` once there is one (the phone's
+        pay), else from its start."""
         raw = b"" if body is None else json.dumps(body).encode()
         timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
         signature = sign(self.secret, canonical_string(self.terminal_id, method, path, timestamp, nonce, raw))
@@ -290,7 +300,7 @@ class _Resident:
         started = now()
         status, answer = await self.client.request(method, path, raw, all_headers)
         if started >= self.measure_from:
-            self.latencies.append((label, now() - started))
+            self.latencies.append((label, now() - max([started, *(since or ())])))
         if status >= 400:
             self.errors += 1
             FAILURES.append(f"{label} {status} {answer[:160]!r}")
@@ -314,17 +324,48 @@ class _Resident:
                 "amount_fen": self.rng.choice((2000, 5000, 10000)),
             }, headers={"Idempotency-Key": secrets.token_urlsafe(24)})
             order_no = order["order_no"]
-            for _ in range(self.rng.randint(2, 6)):
-                await asyncio.sleep(1.0)
-                await self.call("status", "GET", f"/api/v1/orders/{order_no}")
-            await self.client.request("POST", f"/sandbox/checkout/{order_no}/pay", b"", {"Accept": "application/json"})
+            if self.phones is None:
+                await self.poll_every_second(order_no)
+            else:
+                await self.long_poll(order_no, order["status"])
+            await self.pause(3, 8)
+
+    async def poll_every_second(self, order_no: str) -> None:
+        """The terminal before the long poll: a status call a second while paying, one after the phone's pay."""
+        for _ in range(self.rng.randint(2, 6)):
             await asyncio.sleep(1.0)
             await self.call("status", "GET", f"/api/v1/orders/{order_no}")
-            await self.pause(3, 8)
+        await self.client.request("POST", f"/sandbox/checkout/{order_no}/pay", b"", {"Accept": "application/json"})
+        await asyncio.sleep(1.0)
+        await self.call("status", "GET", f"/api/v1/orders/{order_no}")
+
+    async def long_poll(self, order_no: str, status: str) -> None:
+        """The terminal with the long poll: one status call, answered when the phone has paid (after 2-6 s)."""
+        paid_at: list[float] = []
+        phone = asyncio.ensure_future(self.pay_on_the_phone(order_no, paid_at))
+        try:
+            while status in ("awaiting_payment", "confirming"):
+                answer = await self.call(
+                    "status", "GET", f"/api/v1/orders/{order_no}?wait_s={LONG_POLL_S}&seen_status={status}",
+                    since=paid_at,
+                )
+                status = answer["status"]
+        finally:
+            await phone
+
+    async def pay_on_the_phone(self, order_no: str, paid_at: list[float]) -> None:
+        assert self.phones is not None
+        await self.pause(2, 6)
+        phone = await self.phones.get()
+        try:
+            paid_at.append(now())
+            await phone.request("POST", f"/sandbox/checkout/{order_no}/pay", b"", {"Accept": "application/json"})
+        finally:
+            self.phones.put_nowait(phone)
 
 
 async def _residents(
-    url: str, secrets_by_id: dict[str, str], count: int, duration: float
+    url: str, secrets_by_id: dict[str, str], count: int, duration: float, long_poll: bool = True
 ) -> tuple[list[tuple[str, float]], int]:
     latencies: list[tuple[str, float]] = []
     rng = random.Random(count)
@@ -333,8 +374,13 @@ async def _residents(
     ramp = RAMP_S
     until = now() + ramp + duration
     # One keep-alive connection per person, as each terminal keeps one open to HQ.
+    phones: asyncio.Queue[LightConnection] | None = None
+    if long_poll:
+        phones = asyncio.Queue()
+        for _ in range(PHONES):
+            phones.put_nowait(LightConnection(host, port))
     people = [_Resident(LightConnection(host, port), ids[i % len(ids)], secrets_by_id[ids[i % len(ids)]], latencies,
-                        random.Random(rng.random())) for i in range(count)]
+                        random.Random(rng.random()), phones) for i in range(count)]
     for person in people:
         person.measure_from = until - duration  # only once everyone has arrived
     opened_before = LightConnection.opened
@@ -342,13 +388,15 @@ async def _residents(
     print(f"  ({LightConnection.opened - opened_before} connections opened for {count} residents)", flush=True)
     for person in people:
         await person.client.close()
+    while phones is not None and not phones.empty():
+        await phones.get_nowait().close()
     FAILURES.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))
     failures = sum(1 for r in results if isinstance(r, BaseException)) + sum(p.errors for p in people)
     return latencies, failures
 
 
 def bench_residents(
-    url: str, secrets_by_id: dict[str, str], steps: list[int], duration: float
+    url: str, secrets_by_id: dict[str, str], steps: list[int], duration: float, long_poll: bool = True
 ) -> list[tuple[int, int, float, float, int]]:
     """(residents, calls, p50, p99, failures) per step; past the first step over the brief's 2 s, only the
     target's 1,000 is still tried (more would only queue longer)."""
@@ -356,7 +404,7 @@ def bench_residents(
     pending = list(steps)
     while pending:
         count = pending.pop(0)
-        labelled, failures = run_async(_residents(url, secrets_by_id, count, duration))
+        labelled, failures = run_async(_residents(url, secrets_by_id, count, duration, long_poll))
         latencies = [seconds for _label, seconds in labelled]
         p99 = pct(latencies, 99) if latencies else float("nan")
         out.append((count, len(latencies), pct(latencies, 50) if latencies else float("nan"), p99, failures))
@@ -414,7 +462,7 @@ def postgres() -> Iterator[str]:
 
 
 def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: float, steps: list[int],
-           duration: float) -> tuple[list[Row], list[str]]:
+           duration: float, long_poll: bool = True) -> tuple[list[Row], list[str]]:
     key_file = folder / "hq.key"
     ids = [f"T-{i:04d}" for i in range(terminals)]
     found = prepare_db(db_url, key_file, ids)
@@ -430,7 +478,7 @@ def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: flo
                         f"{capacity:.0f}", f">= {TARGET_BEATS_PER_S}", capacity >= TARGET_BEATS_PER_S))
         rows.append(Row(f"fleet ({db_label})", "terminals served at 30 s a beat", f"{capacity * 30:.0f}"))
         print(f"[{db_label}] residents, {duration:.0f} s a step…", flush=True)
-        results = bench_residents(url, found, steps, duration)
+        results = bench_residents(url, found, steps, duration, long_poll)
     within = [count for count, _calls, _p50, p99, _f in results if p99 <= BRIEF_P99_S]
     for count, calls, p50, p99, failures in results:
         target = f"< {ms(TARGET_P99_S)} ms" if count == 1000 else ""
@@ -442,25 +490,28 @@ def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: flo
 
 
 def run(terminals: int = 40, window: float = 10.0, residents: str = DEFAULT_RESIDENTS, duration: float = 20.0,
-        with_postgres: bool = False) -> tuple[list[Row], list[str]]:
+        with_postgres: bool = False, long_poll: bool = True) -> tuple[list[Row], list[str]]:
     logging.getLogger().setLevel(logging.ERROR)  # the terminals' start-up lines would break up the output
     steps = [int(s) for s in residents.split(",") if s]
     rows: list[Row] = []
     notes = [
         "HQ is a separate process (signatures required, no access log); the terminals and the residents' load "
         "generator share the other core, so client-side lag is in every latency.",
-        "Residents pause as people do (1-8 s between steps, status polled every second while paying).",
+        "Residents pause as people do (1-8 s between steps); while paying, "
+        + (f"one status long poll (wait_s={LONG_POLL_S}) answered when the phone pays, its latency counted from the "
+           "phone's pay." if long_poll else "status polled every second (--short-polls: no long poll)."),
     ]
     folder = Path(tempfile.mkdtemp(prefix="kiosk-fleet-bench-"))
     try:
-        more, _ = run_on("SQLite", f"sqlite:///{folder / 'hq.db'}", folder, terminals, window, steps, duration)
+        more, _ = run_on("SQLite", f"sqlite:///{folder / 'hq.db'}", folder, terminals, window, steps, duration,
+                         long_poll)
         rows += more
         if with_postgres:
             pg_folder = folder / "postgres"
             pg_folder.mkdir()
             try:
                 with postgres() as url:
-                    more, _ = run_on("PostgreSQL", url, pg_folder, terminals, window, steps, duration)
+                    more, _ = run_on("PostgreSQL", url, pg_folder, terminals, window, steps, duration, long_poll)
                     rows += more
             except (RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as exc:
                 notes.append(f"PostgreSQL not measured: {exc}")
@@ -481,8 +532,11 @@ def main() -> None:
     parser.add_argument("--residents", default=DEFAULT_RESIDENTS, help="residents at once, each step")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds each residents step runs")
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL (initdb, pg_ctl)")
+    parser.add_argument("--short-polls", action="store_true",
+                        help="residents poll the status every second, as terminals did before the long poll")
     args = parser.parse_args()
-    rows, notes = run(args.terminals, args.window, args.residents, args.duration, args.postgres)
+    rows, notes = run(args.terminals, args.window, args.residents, args.duration, args.postgres,
+                      long_poll=not args.short_polls)
     report("Fleet: heartbeats and the payment API under residents", rows, notes)
 
 

@@ -11,6 +11,7 @@ from hq import code_payments, houses, orders, preferences
 from hq.context import HqContext, request_context
 from hq.db import read_session, write_session
 from hq.errors import HqError
+from hq.order_watch import MAX_WAIT_S
 from hq.schemas import (
     ID_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -24,6 +25,7 @@ from hq.schemas import (
     IdentifyOut,
     OrderIn,
     OrderOut,
+    OrderStatus,
     OverviewOut,
     PaymentCodeIn,
 )
@@ -138,10 +140,39 @@ async def find_order(
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 
+WaitS = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_S,
+        description=f"Long poll: up to this many seconds (0 to {MAX_WAIT_S}) to wait for the order's status to "
+        "change before answering, if it is awaiting_payment or confirming; the answer comes as soon as it "
+        "changes, at the order's expiry, or after wait_s with the order unchanged. 0 (the default) answers at once.",
+    ),
+]
+SeenStatus = Annotated[
+    OrderStatus | None,
+    Query(
+        description="With wait_s: the status the client last saw. If the order's status is another one already, "
+        "the answer comes at once (nothing that changed before the request arrived is missed); by default the "
+        "wait is for a change from the status the order has when the request arrives.",
+    ),
+]
+
+
 @router.get("/orders/{order_no}", response_model=OrderOut, responses=_errors(404, 422))
-async def order_status(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
-    """An order with its current status (an unpaid order past expires_at reads as expired)."""
+async def order_status(
+    order_no: OrderNo, request: Request, ctx: Ctx, wait_s: WaitS = 0, seen_status: SeenStatus = None
+) -> OrderOut:
+    """An order with its current status (an unpaid order past expires_at reads as expired).
+
+    With ``wait_s``, a long poll: an open order is answered once its status changes from ``seen_status`` (paid,
+    declined, cancelled, expired, confirming...) or after ``wait_s`` seconds, whichever comes first. A final
+    order is answered at once.
+    """
     order = orders.get_order(ctx, order_no)
+    if wait_s > 0:
+        order = await orders.wait_for_change(ctx, order, wait_s, seen_status)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 

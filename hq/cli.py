@@ -115,6 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import ServerAnsweringLongPolls
 
     if not 0 <= args.port <= 65535:
         print(f"kiosk-hq: error: port {args.port} is not between 0 and 65535", file=sys.stderr)
@@ -135,8 +136,9 @@ def _serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls else "http"
     print(f"HQ API on {scheme}://{args.host}:{args.port}/api/v1 (docs at /docs), fleet dashboard at /fleet, "
           f"database {redact_url(args.db)}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S,
-                **tls)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S,
+                            **tls)  # type: ignore[arg-type]
+    ServerAnsweringLongPolls(config).run()  # uvicorn.run's server, answering the status long polls on shutdown
     return 0
 
 

@@ -71,6 +71,8 @@ def submit_payment_code(
                 # Another request stored this key first: the next attempt replays its answer.
                 session.rollback()
                 continue
+            if status == 200:
+                ctx.watch.changed(order_no)  # paid, declined or confirming now: wake whoever waits on it
             return status, payload, False
     raise HqError(503, "busy", "Could not store the answer; try again with the same Idempotency-Key.")
 

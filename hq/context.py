@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hq.clock import Clock, as_utc
+from hq.order_watch import OrderWatch
 from hq.payment_codes import DEFAULT_CONFIRM_DELAY
 
 
@@ -18,7 +19,8 @@ class HqContext:
     """What one HQ app instance runs on; stored in ``app.state.hq``.
 
     ``confirm_delay`` is how long the sandbox wallet waits for a payer asked to confirm a payment code on the
-    phone before it decides by itself (hq.payment_codes).
+    phone before it decides by itself (hq.payment_codes). ``watch`` holds the requests waiting for an order to
+    change (hq.order_watch); whatever changes an order tells it.
     """
 
     engine: Engine
@@ -27,6 +29,10 @@ class HqContext:
     public_url: str | None
     order_ttl: timedelta
     confirm_delay: timedelta = DEFAULT_CONFIRM_DELAY
+    watch: OrderWatch = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.watch = OrderWatch(self.sessions, self.now)
 
     def now(self) -> datetime:
         """The clock's time as aware UTC, in whole seconds (the API's precision)."""

@@ -7,6 +7,7 @@ payment-code requests each take effect at most once, and a meter is credited onc
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -17,6 +18,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hq.clock import as_utc
 from hq.context import HqContext
 from hq.db import read_session, write_session
 from hq.errors import HqError, error_body
@@ -228,6 +230,7 @@ def settle_due_confirmation(ctx: HqContext, order_no: str) -> bool:
             assert order is not None
             credit(session, order)
         session.commit()
+    ctx.watch.changed(order_no)
     return True
 
 
@@ -291,7 +294,8 @@ def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
             return order, _outcome_for_closed(order, now)
         credit(session, order)
         session.commit()
-        return order, "paid"
+    ctx.watch.changed(order_no)
+    return order, "paid"
 
 
 def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
@@ -306,7 +310,8 @@ def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
         if not won:
             return order, _outcome_for_closed(order, now)
         session.commit()
-        return order, "declined"
+    ctx.watch.changed(order_no)
+    return order, "declined"
 
 
 def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
@@ -324,6 +329,7 @@ def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
             raise HqError(404, "unknown_order", f"No order {order_no}.")
         if won:
             session.commit()
+            ctx.watch.changed(order_no)
         elif order.status == PAID:
             raise HqError(
                 409,
@@ -332,3 +338,30 @@ def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
                 order=order_out(order, now, base_url).model_dump(mode="json"),
             )
         return order
+
+
+_OPEN = (AWAITING_PAYMENT, CONFIRMING)
+
+
+async def wait_for_change(ctx: HqContext, order: Order, wait_s: float, seen: str | None = None) -> Order:
+    """``order`` as it stands once its status changed from ``seen`` (default: its status now), ``wait_s`` seconds
+    passed, or it expired, whichever comes first (a long poll); at once for an order already final or no longer
+    in status ``seen``.
+
+    Holds no session or thread while waiting (hq.order_watch); each wake-up reads the order again, which also
+    decides a payment-code confirmation left alone past its delay.
+    """
+    loop = asyncio.get_running_loop()
+    end = loop.time() + wait_s
+    status = effective_status(order, ctx.now())
+    seen = seen or status
+    while status == seen and seen in _OPEN:
+        left = end - loop.time()
+        if seen == AWAITING_PAYMENT:
+            left = min(left, (order.expires_at - as_utc(ctx.clock())).total_seconds())
+        if left <= 0 or ctx.watch.closed:
+            break
+        await ctx.watch.wait(order.order_no, seen, left)
+        order = get_order(ctx, order.order_no)
+        status = effective_status(order, ctx.now())
+    return order

@@ -22,7 +22,18 @@ from hq.seed import seed_demo
 from hq.terminals import register
 
 
-class _Server(uvicorn.Server):
+class ServerAnsweringLongPolls(uvicorn.Server):
+    """uvicorn's server for an HQ app: on shutdown, the order status long polls still waiting are answered at once
+    (hq.order_watch), before uvicorn waits for the requests in flight to finish."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, FastAPI):
+            hq_context(app).watch.close()
+        await super().shutdown(sockets=sockets)
+
+
+class _Server(ServerAnsweringLongPolls):
     """uvicorn's server, announcing the end of its startup on a threading event."""
 
     def __init__(self, config: uvicorn.Config, started: threading.Event) -> None:

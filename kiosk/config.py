@@ -174,7 +174,15 @@ class PaymentSettings:
         "'need more time?' and each 'yes' gives this long again, up to the order's own validity at HQ. No time "
         "limit at all while a payment is being confirmed.", _at_least(60),
     )
-    poll_interval_s: float = setting(1.0, "Seconds between payment status checks.", _positive)
+    poll_interval_s: float = setting(
+        1.0, "Seconds between payment status checks without the long poll, and the pause after a failed check.",
+        _positive,
+    )
+    long_poll_s: float = setting(
+        20.0, "Each payment status check waits at HQ up to this many seconds for the order to change (a long "
+        "poll, answered as soon as the resident has paid); 0 checks every poll_interval_s instead. At most 25.",
+        _between(0, 25),
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from kiosk.domain import (
     HouseOverview,
     HouseRef,
     Order,
+    OrderStatus,
     ProtocolError,
     parse_found_house,
     parse_order,
@@ -79,10 +80,12 @@ class HqClient:
     def close(self) -> None:
         self._session.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, timeout: tuple[float, float] | None = None, **kwargs: Any) -> Any:
         url = f"{self.base_url}{path}"
         try:
-            response = self._session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
+            response = self._session.request(
+                method, url, timeout=timeout or self.timeout, verify=self._verify, **kwargs
+            )
         except requests.ConnectTimeout as exc:
             raise HqUnreachable(str(exc)) from exc
         except requests.ConnectionError as exc:
@@ -146,8 +149,18 @@ class HqClient:
         headers = {"Idempotency-Key": idempotency_key}
         return parse_order(self._request("POST", "/api/v1/orders", json=body, headers=headers))
 
-    def order(self, order_no: str) -> Order:
-        return parse_order(self._request("GET", f"/api/v1/orders/{order_no}"))
+    def order(self, order_no: str, wait_s: float = 0, seen: OrderStatus | None = None) -> Order:
+        """The order as HQ has it. With ``wait_s`` > 0 a long poll: HQ answers once the order's status is another
+        than ``seen`` (the one last seen; default: its status when the request arrives) or after ``wait_s``
+        seconds, so the read timeout is ``wait_s`` plus the configured one."""
+        path = f"/api/v1/orders/{order_no}"
+        if wait_s <= 0:
+            return parse_order(self._request("GET", path))
+        params = {"wait_s": f"{wait_s:g}"}
+        if seen is not None:
+            params["seen_status"] = seen.value
+        connect_s, read_s = self.timeout
+        return parse_order(self._request("GET", path, params=params, timeout=(connect_s, read_s + wait_s)))
 
     def order_by_key(self, idempotency_key: str) -> Order:
         return parse_order(self._request("GET", "/api/v1/orders", params={"idempotency_key": idempotency_key}))

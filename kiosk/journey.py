@@ -112,9 +112,14 @@ class Journey:
         translator: Translator,
         receipt_translator: Translator,
         clock: Callable[[], datetime] = utc_now,
+        watch_hq: HqClient | None = None,
     ) -> None:
+        """``watch_hq`` is the client of the payment status long poll, on the runner's own "watch" lane (a
+        requests session is not shared between threads); without it, the status is checked every
+        ``payment.poll_interval_s`` on the hq lane, as with ``payment.long_poll_s = 0``."""
         self._config = config
         self._hq = hq
+        self._watch_hq = watch_hq
         self._store = store
         self._printer = printer
         self._runner = runner
@@ -144,6 +149,7 @@ class Journey:
         self._selected_meter_id: str | None = None
         self._tx: TransactionRecord | None = None
         self._order: Order | None = None
+        self._polled_status: OrderStatus | None = None  # the order's status the last status check found
         self._last: LastPayment | None = None
         # The house's last paid transaction here, whose receipt the overview offers to reprint.
         self._reprint_tx: TransactionRecord | None = None
@@ -305,6 +311,7 @@ class Journey:
         self._selected_meter_id = None
         self._tx = None
         self._order = None
+        self._polled_status = None
         self._last = None
         self._reprint_tx = None
         self._reprint_state = ReceiptState.NONE
@@ -625,6 +632,7 @@ class Journey:
         def created(result: tuple[TransactionRecord, Order]) -> None:
             self.set_online(True)
             self._tx, self._order = result
+            self._polled_status = self._order.status
             payment = self._config.payment
             countdown = timedelta(seconds=payment.elderly_countdown_s if self.elderly else payment.countdown_s)
             deadline = min(self._order.expires_at, self._clock() + countdown)
@@ -664,13 +672,22 @@ class Journey:
             timer.cancel()
         self._payment_timers.clear()
 
-    def _schedule_poll(self) -> None:
-        self._payment_timers.append(
-            self._timers.call_later(self._config.payment.poll_interval_s, self._guarded_call(self._poll))
-        )
+    def _long_poll_s(self) -> float:
+        """How long each status check waits at HQ (0: checked every poll_interval_s instead)."""
+        return self._config.payment.long_poll_s if self._watch_hq is not None else 0.0
+
+    def _schedule_poll(self, after_failure: bool = False) -> None:
+        """The next status check: with the long poll at once (one call at a time, each waiting at HQ for the
+        order to change), after a pause if the last one failed; else every poll_interval_s."""
+        payment = self._config.payment
+        delay = 0.0 if self._long_poll_s() > 0 and not after_failure else payment.poll_interval_s
+        self._payment_timers.append(self._timers.call_later(delay, self._guarded_call(self._poll)))
 
     def _poll(self) -> None:
         if not isinstance(self._screen, PaymentScreen) or self._tx is None or self._order is None:
+            return
+        if self._long_poll_s() > 0:
+            self._long_poll()
             return
         tx, order_no = self._tx, self._order.order_no
 
@@ -683,29 +700,69 @@ class Journey:
             if not isinstance(self._screen, PaymentScreen):
                 return
             self.set_online(True)
-            if order.status is OrderStatus.CONFIRMING and self._screen.code is None:
-                # The payer is confirming on the phone (a payment code shown elsewhere, or an answer this terminal
-                # lost): no time limit from now on; the order's own end at HQ is what the poll will see.
-                if self._deadline_timer is not None:
-                    self._deadline_timer.cancel()
-                self._show(replace(self._screen, code=CodePayment.CONFIRMING, connection_ok=True, notice=None))
-                self._schedule_poll()
-            elif order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):  # the payer may still pay
-                if not self._screen.connection_ok:
-                    self._show(replace(self._screen, connection_ok=True))
-                self._schedule_poll()
+            if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CONFIRMING):  # the payer may still pay
+                self._still_open(order)
             else:
                 self._settled(order)
 
-        def failed(exc: Exception) -> None:
-            if not isinstance(self._screen, PaymentScreen):
-                return
-            log.info("payment status check failed: %s", exc)
-            if self._screen.connection_ok:
-                self._show(replace(self._screen, connection_ok=False))
-            self._schedule_poll()
+        self._runner.submit("hq", work, self._guard(answered), self._guard(self._poll_failed))
 
-        self._runner.submit("hq", work, self._guard(answered), self._guard(failed))
+    def _long_poll(self) -> None:
+        """One status check that HQ answers when the order changes (or after long_poll_s), on the watch lane with
+        its own client, so a cancel or a payment code on the hq lane never waits for it. It only asks: HQ's
+        final answer is written to the store on the hq lane, in order with everything else of the payment, while
+        the payment is still open there (awaiting payment or paying): once a cancel, the deadline or a code's lost
+        answer handed it to the outbox worker, the worker settles it as it would have (cancelled or expired)."""
+        assert self._watch_hq is not None and self._tx is not None and self._order is not None
+        watch_hq, wait_s, seen = self._watch_hq, self._long_poll_s(), self._polled_status
+        tx, order_no = self._tx, self._order.order_no
+
+        def record(order: Order) -> Order:
+            if self._store.get(tx.id).state in (TxState.AWAITING_PAYMENT, TxState.PAYING):
+                self._record_settlement(tx, order)
+            return order
+
+        def settled(order: Order) -> None:
+            if isinstance(self._screen, PaymentScreen):  # else a cancel, the deadline or a code's answer did
+                self.set_online(True)
+                self._settled(order)
+
+        def still_open(order: Order) -> None:
+            if isinstance(self._screen, PaymentScreen):
+                self.set_online(True)
+                self._still_open(order)
+
+        on_settled, on_open, on_failed = self._guard(settled), self._guard(still_open), self._guard(self._poll_failed)
+
+        def answered(order: Order) -> None:
+            if order.status in _SETTLED:
+                self._runner.submit("hq", lambda: record(order), on_settled, on_failed)
+            else:
+                on_open(order)
+
+        self._runner.submit("watch", lambda: watch_hq.order(order_no, wait_s=wait_s, seen=seen), answered, on_failed)
+
+    def _still_open(self, order: Order) -> None:
+        """A status check found the order still open: show what it says, check again."""
+        assert isinstance(self._screen, PaymentScreen)
+        self._polled_status = order.status  # the next long poll waits for a change from this
+        if order.status is OrderStatus.CONFIRMING and self._screen.code is None:
+            # The payer is confirming on the phone (a payment code shown elsewhere, or an answer this terminal
+            # lost): no time limit from now on; the order's own end at HQ is what the poll will see.
+            if self._deadline_timer is not None:
+                self._deadline_timer.cancel()
+            self._show(replace(self._screen, code=CodePayment.CONFIRMING, connection_ok=True, notice=None))
+        elif not self._screen.connection_ok:
+            self._show(replace(self._screen, connection_ok=True))
+        self._schedule_poll()
+
+    def _poll_failed(self, exc: Exception) -> None:
+        if not isinstance(self._screen, PaymentScreen):
+            return
+        log.info("payment status check failed: %s", exc)
+        if self._screen.connection_ok:
+            self._show(replace(self._screen, connection_ok=False))
+        self._schedule_poll(after_failure=True)
 
     def _record_settlement(self, tx: TransactionRecord, order: Order) -> None:
         """Write HQ's final answer to the store (on a worker thread)."""

@@ -3,14 +3,17 @@
 The UI supplies a `dispatch` that runs a callable on the GUI thread and a `Timers` that schedules on it; the core
 submits blocking work (HQ calls, database writes, printing) to a `Runner`, whose callbacks arrive through
 `dispatch`. Each lane is one worker thread, so work in a lane runs in order (HQ calls never overlap, a slow
-printer never holds up HQ).
+printer never holds up HQ). A detached lane ("watch": the payment status long poll, which may wait at HQ for
+20 s) runs on a daemon thread that shutdown and the interpreter's exit do not wait for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -32,14 +35,53 @@ class Timers(Protocol):
     def call_later(self, seconds: float, callback: Callable[[], None]) -> TimerHandle: ...
 
 
+class _DetachedLane:
+    """One daemon thread running its work in order, started at the first submit; shutdown does not wait for it
+    (what it runs only reads, and its results are dropped once nobody wants them)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"lane {self._name} is shut down")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"kiosk-{self._name}", daemon=True)
+                self._thread.start()
+            self._queue.put(fn)
+
+    def _run(self) -> None:
+        while (fn := self._queue.get()) is not None:
+            fn()
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Stop taking work; `wait` is ignored: the thread ends after what it runs now (daemon, not waited for)."""
+        with self._lock:
+            self._closed = True
+        if cancel_futures:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+        self._queue.put(None)
+
+
 class Runner:
     """Runs blocking functions on named worker lanes and hands results back through `dispatch`."""
 
-    def __init__(self, dispatch: Dispatch, lanes: tuple[str, ...] = ("hq", "store", "printer")) -> None:
+    def __init__(
+        self, dispatch: Dispatch, lanes: tuple[str, ...] = ("hq", "store", "printer"),
+        detached: tuple[str, ...] = ("watch",),
+    ) -> None:
         self.dispatch = dispatch  # runs a callable on the GUI thread; safe from any thread
-        self._pools = {
+        self._pools: dict[str, ThreadPoolExecutor | _DetachedLane] = {
             lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kiosk-{lane}") for lane in lanes
         }
+        self._pools.update({lane: _DetachedLane(lane) for lane in detached})
 
     def submit(
         self,

@@ -3,6 +3,10 @@ answers with a server error. Bounded (a few examples an operation and mode) so i
 
 The operations are driven with Hypothesis directly rather than through schemathesis' pytest plugin, whose
 fixture support does not work with pytest 9.
+
+The order status's long poll (``wait_s`` up to 25 s) costs no time here: the order numbers schemathesis makes up
+name no order, so HQ answers 404 before any wait (a long poll waits only on an open order; tests/hq/
+test_hq_long_poll.py covers it).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ class Rig:
     runner: Runner
     worker: OutboxWorker
     worker_hq: HqClient
+    watch_hq: HqClient  # the payment status long poll's, on the runner's "watch" lane
     screens: list[Screen] = field(default_factory=list)
     warnings: list[int | None] = field(default_factory=list)
 
@@ -43,9 +44,9 @@ class Rig:
         self.loop.run_until(predicate, timeout)
 
     def cut_hq(self, url: str) -> str:
-        """Point the terminal (journey and worker) at another HQ URL; returns the old one."""
+        """Point the terminal (journey, long poll and worker) at another HQ URL; returns the old one."""
         old = self.hq.base_url
-        self.hq.base_url = self.worker_hq.base_url = url
+        self.hq.base_url = self.worker_hq.base_url = self.watch_hq.base_url = url
         return old
 
     def drain(self) -> None:

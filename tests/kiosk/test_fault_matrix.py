@@ -71,7 +71,8 @@ FORWARDED = {"delay", "cut_after_request", "gateway_502"}  # faults that let HQ 
 
 CREATE = r"/api/v1/orders"
 BY_KEY = r"/api/v1/orders\?idempotency_key=[A-Za-z0-9_-]+"
-STATUS = r"/api/v1/orders/[A-Z0-9]+"
+STATUS = r"/api/v1/orders/[A-Z0-9]+(\?wait_s=[0-9.]+(&seen_status=[a-z_]+)?)?"  # the journey's is a long poll
+LONG_POLL_S = 0.2  # the journey's status checks wait this long at HQ: the faults strike the next ones soon
 CANCEL = r"/api/v1/orders/[A-Z0-9]+/cancel"
 
 _OUTCOMES = {
@@ -113,7 +114,8 @@ def net(hq_server: HqServer) -> Iterator[Network]:
 
 @pytest.fixture
 def terminal(net: Network, make_rig: RigFactory) -> Rig:
-    rig = make_rig(net.journey.url, hq={"connect_timeout_s": READ_TIMEOUT_S, "read_timeout_s": READ_TIMEOUT_S})
+    rig = make_rig(net.journey.url, hq={"connect_timeout_s": READ_TIMEOUT_S, "read_timeout_s": READ_TIMEOUT_S},
+                   payment={"long_poll_s": LONG_POLL_S})
     rig.worker_hq.base_url = net.worker.url
     rig.worker.policy = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_s=0.02, cap_s=0.1)  # backoff, but short
     return rig

@@ -46,6 +46,8 @@ def test_a_file_overrides_defaults(tmp_path: Path) -> None:
         ("[payment]\nmin_fen = 1.5\n", "expected a whole number"),
         ("[payment]\nmin_fen = 500000\n", "min_fen must not be larger"),
         ("[payment]\npresets_fen = []\n", "non-empty list"),
+        ("[payment]\nlong_poll_s = 26\n", "payment.long_poll_s = 26.0 must be between 0 and 25"),
+        ("[payment]\nlong_poll_s = -1\n", "must be between 0 and 25"),
         ("[terminal]\ntimezone = 'Mars/Olympus'\n", "not a known time zone"),
         ("[hq]\nurll = 'x'\n", "unknown setting(s) in [hq]: urll"),
         ("[printer]\nx = 1\n", "unknown section(s): printer"),
