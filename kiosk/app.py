@@ -128,10 +128,9 @@ class Terminal:
 
         self.hq = new_client()
         self._health_client = new_client()
-        # The payment status long poll waits at HQ for up to payment.long_poll_s: its own lane (detached: a stop
-        # does not wait for it) and its own client, so the journey's other HQ calls on "hq" never queue behind it.
+        # The payment status long poll waits at HQ for up to payment.long_poll_s: each on a thread and a client of
+        # its own (the detached "watch" lane: a stop does not wait for it), so no other HQ call queues behind it.
         self.runner = Runner(dispatch, lanes=("hq", "printer", "health", ARCHIVE_LANE, STAFF_LANE), detached=("watch",))
-        self._watch_client = new_client()
         queue = config.queue
         # The worker has its own client: a requests session is not shared between threads.
         self._worker_client = new_client()
@@ -151,7 +150,7 @@ class Terminal:
             timers=timers,
             translator=self.translator,
             receipt_translator=receipt_translator,
-            watch_hq=self._watch_client,
+            watch_client=new_client,
         )
         # Voice prompts, spoken on the speaker's own thread (kiosk/voice.py); the UI adds the repeat button.
         self.voice = VoiceGuide(self.devices.speaker, self.journey, config, timers, dispatch)
@@ -276,6 +275,5 @@ class Terminal:
         self.hq.close()
         self._health_client.close()
         self._worker_client.close()
-        self._watch_client.close()  # a long poll still waiting at HQ ends by itself on its daemon thread
         self.staff_store.close()
         self.store.close()

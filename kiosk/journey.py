@@ -112,14 +112,15 @@ class Journey:
         translator: Translator,
         receipt_translator: Translator,
         clock: Callable[[], datetime] = utc_now,
-        watch_hq: HqClient | None = None,
+        watch_client: Callable[[], HqClient] | None = None,
     ) -> None:
-        """``watch_hq`` is the client of the payment status long poll, on the runner's own "watch" lane (a
-        requests session is not shared between threads); without it, the status is checked every
+        """``watch_client`` makes the client of each payment status long poll, which runs on a thread of its own
+        (the runner's detached "watch" lane): a poll stuck on a dead connection holds up no other, and a requests
+        session is never shared between threads. Without it, the status is checked every
         ``payment.poll_interval_s`` on the hq lane, as with ``payment.long_poll_s = 0``."""
         self._config = config
         self._hq = hq
-        self._watch_hq = watch_hq
+        self._watch_client = watch_client
         self._store = store
         self._printer = printer
         self._runner = runner
@@ -674,7 +675,7 @@ class Journey:
 
     def _long_poll_s(self) -> float:
         """How long each status check waits at HQ (0: checked every poll_interval_s instead)."""
-        return self._config.payment.long_poll_s if self._watch_hq is not None else 0.0
+        return self._config.payment.long_poll_s if self._watch_client is not None else 0.0
 
     def _schedule_poll(self, after_failure: bool = False) -> None:
         """The next status check: with the long poll at once (one call at a time, each waiting at HQ for the
@@ -708,14 +709,22 @@ class Journey:
         self._runner.submit("hq", work, self._guard(answered), self._guard(self._poll_failed))
 
     def _long_poll(self) -> None:
-        """One status check that HQ answers when the order changes (or after long_poll_s), on the watch lane with
-        its own client, so a cancel or a payment code on the hq lane never waits for it. It only asks: HQ's
+        """One status check that HQ answers when the order changes (or after long_poll_s), on a thread and a client
+        of its own (the watch lane), so a cancel or a payment code on the hq lane never waits for it, nor does the
+        next payment's check wait for one stuck on a dead connection. It only asks: HQ's
         final answer is written to the store on the hq lane, in order with everything else of the payment, while
         the payment is still open there (awaiting payment or paying): once a cancel, the deadline or a code's lost
         answer handed it to the outbox worker, the worker settles it as it would have (cancelled or expired)."""
-        assert self._watch_hq is not None and self._tx is not None and self._order is not None
-        watch_hq, wait_s, seen = self._watch_hq, self._long_poll_s(), self._polled_status
+        assert self._watch_client is not None and self._tx is not None and self._order is not None
+        new_client, wait_s, seen = self._watch_client, self._long_poll_s(), self._polled_status
         tx, order_no = self._tx, self._order.order_no
+
+        def ask() -> Order:
+            client = new_client()
+            try:
+                return client.order(order_no, wait_s=wait_s, seen=seen)
+            finally:
+                client.close()
 
         def record(order: Order) -> Order:
             if self._store.get(tx.id).state in (TxState.AWAITING_PAYMENT, TxState.PAYING):
@@ -740,7 +749,7 @@ class Journey:
             else:
                 on_open(order)
 
-        self._runner.submit("watch", lambda: watch_hq.order(order_no, wait_s=wait_s, seen=seen), answered, on_failed)
+        self._runner.submit("watch", ask, answered, on_failed)
 
     def _still_open(self, order: Order) -> None:
         """A status check found the order still open: show what it says, check again."""

@@ -4,16 +4,15 @@ The UI supplies a `dispatch` that runs a callable on the GUI thread and a `Timer
 submits blocking work (HQ calls, database writes, printing) to a `Runner`, whose callbacks arrive through
 `dispatch`. Each lane is one worker thread, so work in a lane runs in order (HQ calls never overlap, a slow
 printer never holds up HQ). A detached lane ("watch": the payment status long poll, which may wait at HQ for
-20 s) runs on a daemon thread that shutdown and the interpreter's exit do not wait for.
+20 s) runs each piece of work on a daemon thread of its own, which shutdown and the interpreter's exit do not wait
+for.
 """
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -36,13 +35,14 @@ class Timers(Protocol):
 
 
 class _DetachedLane:
-    """One daemon thread running its work in order, started at the first submit; shutdown does not wait for it
-    (what it runs only reads, and its results are dropped once nobody wants them)."""
+    """Each piece of work on a daemon thread of its own, started as it is submitted: for work that may wait long
+    (the payment status long poll), so nothing queues behind a call stuck on a dead connection, and neither
+    shutdown nor the interpreter's exit waits for it (what it runs only reads, and its results are dropped once
+    nobody wants them)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._numbers = itertools.count(1)
         self._closed = False
         self._lock = threading.Lock()
 
@@ -50,24 +50,13 @@ class _DetachedLane:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"lane {self._name} is shut down")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"kiosk-{self._name}", daemon=True)
-                self._thread.start()
-            self._queue.put(fn)
-
-    def _run(self) -> None:
-        while (fn := self._queue.get()) is not None:
-            fn()
+            name = f"kiosk-{self._name}-{next(self._numbers)}"
+        threading.Thread(target=fn, name=name, daemon=True).start()
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        """Stop taking work; `wait` is ignored: the thread ends after what it runs now (daemon, not waited for)."""
+        """Stop taking work; what runs now ends by itself (daemon threads, not waited for)."""
         with self._lock:
             self._closed = True
-        if cancel_futures:
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self._queue.get_nowait()
-        self._queue.put(None)
 
 
 class Runner:

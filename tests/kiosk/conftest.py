@@ -38,15 +38,18 @@ def make_rig(tmp_path: Path, hq_server: HqServer) -> Iterator[Callable[..., Rig]
         printer.open()
         hq = HqClient(config.hq.url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
         worker_hq = HqClient(config.hq.url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
-        watch_hq = HqClient(config.hq.url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
+
+        def watch_client() -> HqClient:  # where the journey's own client points now (`Rig.cut_hq`)
+            return HqClient(hq.base_url, config.hq.connect_timeout_s, config.hq.read_timeout_s)
+
         worker = OutboxWorker(
             store, worker_hq, on_status=lambda status: loop.dispatch(lambda: journey.set_queue(status))
         )
         journey = Journey(
             config=config, hq=hq, store=store, printer=printer, runner=runner, worker=worker, timers=loop,
-            translator=Translator("en"), receipt_translator=Translator("zh_CN"), watch_hq=watch_hq,
+            translator=Translator("en"), receipt_translator=Translator("zh_CN"), watch_client=watch_client,
         )
-        rig = Rig(journey, loop, store, printer, hq, config, runner, worker, worker_hq, watch_hq)
+        rig = Rig(journey, loop, store, printer, hq, config, runner, worker, worker_hq)
         worker.start()
         journey.add_screen_listener(rig.screens.append)
         journey.add_time_warning_listener(rig.warnings.append)
@@ -61,7 +64,6 @@ def make_rig(tmp_path: Path, hq_server: HqServer) -> Iterator[Callable[..., Rig]
         rig.printer.close()
         rig.hq.close()
         rig.worker_hq.close()
-        rig.watch_hq.close()
         rig.store.close()
 
 

@@ -31,7 +31,6 @@ class Rig:
     runner: Runner
     worker: OutboxWorker
     worker_hq: HqClient
-    watch_hq: HqClient  # the payment status long poll's, on the runner's "watch" lane
     screens: list[Screen] = field(default_factory=list)
     warnings: list[int | None] = field(default_factory=list)
 
@@ -46,7 +45,7 @@ class Rig:
     def cut_hq(self, url: str) -> str:
         """Point the terminal (journey, long poll and worker) at another HQ URL; returns the old one."""
         old = self.hq.base_url
-        self.hq.base_url = self.worker_hq.base_url = self.watch_hq.base_url = url
+        self.hq.base_url = self.worker_hq.base_url = url  # each long poll's client is made from the journey's
         return old
 
     def drain(self) -> None:

@@ -1,8 +1,9 @@
-"""The payment status long poll: on its own lane and client, it never holds up the journey's other HQ calls, and a
-payment on the phone shows as soon as HQ has it, not at the next poll."""
+"""The payment status long poll: on a thread and client of its own, it never holds up the journey's other HQ calls
+nor another poll, and a payment on the phone shows as soon as HQ has it, not at the next poll."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from kiosk.domain import OrderStatus
 from kiosk.hq_client import HqClient, new_idempotency_key
 from kiosk.screens import Outcome, OverviewScreen, PaymentScreen, ResultScreen
 from kiosk.signing import TerminalSigner
+from kiosk.tasks import ManualLoop, Runner
 from offline_queue.states import TxState
 
 RigFactory = Callable[..., Rig]
@@ -113,3 +115,19 @@ def test_the_client_long_poll_is_signed_and_outlasts_the_read_timeout() -> None:
             client.close()
     assert answer.status is OrderStatus.AWAITING_PAYMENT and answer.order_no == order.order_no
     assert 1.4 <= took < 4.0  # it waited at HQ, three times the read timeout
+
+
+def test_a_status_check_stuck_on_a_dead_connection_holds_up_no_other() -> None:
+    """The watch lane runs each piece of work on a thread of its own: a long poll that never gets an answer (a
+    half-open connection until its read timeout) does not delay the next payment's check."""
+    loop = ManualLoop()
+    runner = Runner(loop.dispatch, lanes=(), detached=("watch",))
+    stuck, results = threading.Event(), []
+    try:
+        runner.submit("watch", lambda: stuck.wait(30), results.append, results.append)
+        runner.submit("watch", lambda: "next", results.append, results.append)
+        loop.run_until(lambda: results, 5)
+        assert results == ["next"]
+    finally:
+        stuck.set()
+        runner.shutdown()
