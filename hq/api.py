@@ -136,7 +136,7 @@ async def find_order(
     idempotency_key: Annotated[str, Query(pattern=IDEMPOTENCY_KEY_PATTERN)],
 ) -> OrderOut:
     """The order created under an Idempotency-Key (to settle a request whose answer was lost)."""
-    order = orders.get_order_by_key(ctx, idempotency_key)
+    order = await orders.read_order_by_key(ctx, idempotency_key)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 
@@ -170,7 +170,7 @@ async def order_status(
     declined, cancelled, expired, confirming...) or after ``wait_s`` seconds, whichever comes first. A final
     order is answered at once.
     """
-    order = orders.get_order(ctx, order_no)
+    order = await orders.read_order(ctx, order_no)
     if wait_s > 0:
         order = await orders.wait_for_change(ctx, order, wait_s, seen_status)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))

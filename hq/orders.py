@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hq.clock import as_utc
 from hq.context import HqContext
@@ -169,22 +170,38 @@ def create_order(
     raise HqError(503, "busy", "Could not store the order; try again with the same Idempotency-Key.")
 
 
-def get_order(ctx: HqContext, order_no: str) -> Order:
-    """The order ``order_no``; 404 ``unknown_order`` if there is none."""
+def _read_order(ctx: HqContext, order_no: str) -> Order:
     with read_session(ctx.sessions) as session:
         order = session.get(Order, order_no)
     if order is None:
         raise HqError(404, "unknown_order", f"No order {order_no}.")
-    return _current(ctx, order)
+    return order
 
 
-def get_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
-    """The order created under ``idempotency_key``; 404 ``unknown_order`` if none was."""
+def get_order(ctx: HqContext, order_no: str) -> Order:
+    """The order ``order_no``; 404 ``unknown_order`` if there is none."""
+    return _current(ctx, _read_order(ctx, order_no))
+
+
+async def read_order(ctx: HqContext, order_no: str) -> Order:
+    """`get_order` in the event loop: the read there, and deciding a confirmation due (a write, which may wait
+    for the database's write lock) on the thread pool, so the loop never waits on a lock."""
+    return await _current_off_loop(ctx, _read_order(ctx, order_no))
+
+
+async def read_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
+    """The order created under ``idempotency_key`` (in the event loop, as `read_order`); 404 ``unknown_order``."""
     with read_session(ctx.sessions) as session:
         order = session.scalars(select(Order).where(Order.idempotency_key == idempotency_key)).first()
     if order is None:
         raise HqError(404, "unknown_order", "No order was created with this Idempotency-Key.")
-    return _current(ctx, order)
+    return await _current_off_loop(ctx, order)
+
+
+async def _current_off_loop(ctx: HqContext, order: Order) -> Order:
+    if order.status != CONFIRMING:
+        return order  # nothing to decide: no write
+    return await run_in_threadpool(_current, ctx, order)
 
 
 def _current(ctx: HqContext, order: Order) -> Order:
@@ -362,6 +379,6 @@ async def wait_for_change(ctx: HqContext, order: Order, wait_s: float, seen: str
         if left <= 0 or ctx.watch.closed:
             break
         await ctx.watch.wait(order.order_no, seen, left)
-        order = get_order(ctx, order.order_no)
+        order = await read_order(ctx, order.order_no)
         status = effective_status(order, ctx.now())
     return order
