@@ -56,7 +56,7 @@ from offline_queue.store import TransactionRecord
 RigFactory = Callable[..., Rig]
 
 AMOUNT_FEN = 2000
-READ_TIMEOUT_S = 0.5
+READ_TIMEOUT_S = 1.0  # what a dropped answer costs; 0.5 s was too tight on a loaded machine (an identify timed out)
 MAX_ATTEMPTS = 3
 
 FAULTS: dict[str, Fault] = {
