@@ -47,6 +47,40 @@ class SpeechEvent(StrEnum):
 SpeechListener = Callable[[SpeechEvent, Utterance, float], None]
 
 
+class SpeechLog:
+    """A speech listener that keeps every event, and lets another thread wait for one (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[SpeechEvent, Utterance, float]] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, event: SpeechEvent, utterance: Utterance, at: float) -> None:
+        with self._changed:
+            self.seen.append((event, utterance, at))
+            self._changed.notify_all()
+
+    def wait_for(self, event: SpeechEvent, text: str | None = None, timeout: float = 10.0) -> tuple[Utterance, float]:
+        """The first `event` (of `text`, if given) and when it happened; AssertionError after `timeout`."""
+
+        def found() -> tuple[Utterance, float] | None:
+            return next(((u, at) for e, u, at in self.seen if e is event and text in (None, u.text)), None)
+
+        with self._changed:
+            assert self._changed.wait_for(lambda: found() is not None, timeout), f"no {event}; saw {self.seen}"
+            result = found()
+            assert result is not None
+            return result
+
+    def wait_count(self, event: SpeechEvent, text: str, count: int, timeout: float = 10.0) -> None:
+        """Until `event` happened `count` times to `text`; AssertionError after `timeout`."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.texts(event).count(text) >= count, timeout), self.seen
+
+    def texts(self, event: SpeechEvent) -> list[str]:
+        with self._changed:
+            return [u.text for e, u, _ in self.seen if e is event]
+
+
 @dataclass(frozen=True)
 class WavInfo:
     """What a rendered prompt sounds like, in figures: its length and loudness."""

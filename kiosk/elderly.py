@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from kiosk.domain import Account, HouseOverview
 
@@ -26,10 +27,7 @@ def simpler_overview(overview: HouseOverview) -> HouseOverview:
     accounts = frequent_accounts(overview.accounts)
     if accounts == overview.accounts:
         return overview
-    return HouseOverview(
-        overview.house, overview.payee, overview.meters, accounts, overview.last_recharge,
-        overview.usual_amounts_fen,
-    )
+    return replace(overview, accounts=accounts)
 
 
 def usual_presets(

@@ -11,7 +11,8 @@ import datetime as dt
 import gettext
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from babel import Locale
@@ -116,6 +117,17 @@ def use(translator: Translator) -> None:
     """Make `translator` the one behind `_()` (the app does this once at start)."""
     global _current
     _current = translator
+
+
+@contextmanager
+def using(translator: Translator) -> Iterator[Translator]:
+    """`use` `translator` for a while, then put back the one before (tests and offline tools)."""
+    previous = _current
+    use(translator)
+    try:
+        yield translator
+    finally:
+        use(previous)
 
 
 def _(message: str) -> str:

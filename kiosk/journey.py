@@ -1042,11 +1042,9 @@ class Journey:
 
     # Elderly mode asks "more time?" before the payment QR's own time ends too, and each yes gives the full
     # countdown again, up to the order's validity at HQ (which the terminal cannot extend).
-    def _extended_deadline(self) -> datetime | None:
-        if self._order is None:
-            return None
-        more = self._clock() + timedelta(seconds=self._config.payment.elderly_countdown_s)
-        return min(self._order.expires_at, more)
+    def _extended_deadline(self, order: Order, asked_at: datetime) -> datetime:
+        """The QR's deadline after a "yes" at `asked_at`: its full time again, within the order's validity."""
+        return min(order.expires_at, asked_at + timedelta(seconds=self._config.payment.elderly_countdown_s))
 
     def _awaiting_scan(self) -> PaymentScreen | None:
         screen = self._screen
@@ -1063,8 +1061,7 @@ class Journey:
             return  # standard mode: the countdown on screen says how long is left
         # Whether a "yes" would give more time is judged when the question would be asked, not now.
         asked_at = max(self._clock(), screen.deadline - timedelta(seconds=self._warning_s()))
-        more = asked_at + timedelta(seconds=self._config.payment.elderly_countdown_s)
-        if min(self._order.expires_at, more) <= screen.deadline + timedelta(seconds=1):
+        if self._extended_deadline(self._order, asked_at) <= screen.deadline + timedelta(seconds=1):
             return  # nothing more to give: the order ends at HQ with the QR
         delay = (screen.deadline - self._clock()).total_seconds() - self._warning_s()
         if delay <= 0:
@@ -1123,7 +1120,7 @@ class Journey:
         """The resident asked for more time (one tap, as often as they like): the question goes, the time-out
         starts again; on the payment screen in elderly mode, the QR gets its full time again."""
         screen = self._awaiting_scan()
-        extended = self._extended_deadline()
+        extended = self._extended_deadline(self._order, self._clock()) if screen and self._order else None
         if screen is not None and extended is not None and extended > screen.deadline:
             if self._deadline_timer is not None:
                 self._deadline_timer.cancel()

@@ -37,11 +37,8 @@ SAMPLES = sample_screens(NOW)
 @pytest.fixture
 def language() -> Iterator[i18n.Translator]:
     """The screen's translator, put back afterwards."""
-    previous = i18n.current()
-    translator = i18n.Translator("en")
-    i18n.use(translator)
-    yield translator
-    i18n.use(previous)
+    with i18n.using(i18n.Translator("en")) as translator:
+        yield translator
 
 
 class Marking(i18n.Translator):
@@ -74,12 +71,8 @@ def every_prompt() -> Iterator[tuple[str, Prompt]]:
 
 @pytest.mark.parametrize("language_code", LANGUAGES)
 def test_every_screen_says_something_from_the_catalog_in_both_modes(language_code: str) -> None:
-    previous = i18n.current()
-    i18n.use(Marking(language_code))
-    try:
+    with i18n.using(Marking(language_code)):
         prompts = list(every_prompt())
-    finally:
-        i18n.use(previous)
     assert len(prompts) == 2 * len(SAMPLES) + 1
     not_from_catalog = []
     for name, prompt in prompts:
@@ -95,12 +88,8 @@ def test_every_screen_says_something_from_the_catalog_in_both_modes(language_cod
 
 @pytest.mark.parametrize("language_code", LANGUAGES)
 def test_numbers_amounts_dates_and_houses_are_spoken_as_words(language_code: str) -> None:
-    previous = i18n.current()
-    i18n.use(i18n.Translator(language_code))
-    try:
+    with i18n.using(i18n.Translator(language_code)):
         with_digits = [f"{name}: {p.text}" for name, p in every_prompt() if re.search(r"[0-9¥]", p.text)]
-    finally:
-        i18n.use(previous)
     assert with_digits == []
 
 
@@ -195,14 +184,10 @@ def units(text: str) -> int:
 @cache
 def rendered() -> dict[tuple[str, str], WavInfo]:
     """Every distinct prompt of every screen, mode and language, rendered once for this module."""
-    previous = i18n.current()
     wanted: set[tuple[str, str]] = set()
-    try:
-        for code in LANGUAGES:
-            i18n.use(i18n.Translator(code))
+    for code in LANGUAGES:
+        with i18n.using(i18n.Translator(code)):
             wanted |= {(p.text, p.language) for _name, p in every_prompt()}
-    finally:
-        i18n.use(previous)
     speaker = SimulatedSpeaker()  # render() needs no open(): synthesis only, at the normal rate and volume
     with ThreadPoolExecutor(4) as pool:  # espeak-ng runs outside the GIL
         audio = dict(zip(wanted, pool.map(lambda key: speaker.render(*key), wanted), strict=True))

@@ -5,7 +5,6 @@ speech engine reports a device fault and serves residents all the same."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -17,7 +16,7 @@ from maintenance_rig import terminal_config as make_config
 
 from devices.base import DeviceState
 from devices.espeak_speaker import EspeakEngine, SimulatedSpeaker
-from devices.speaker import SpeechEvent, Utterance
+from devices.speaker import SpeechEvent, SpeechLog
 from hq.seed import MAIN_HOUSE
 from hq.server import HqServer
 from kiosk import i18n
@@ -34,37 +33,6 @@ from ui.samples import sample_screens
 
 pytestmark = pytest.mark.timeout(60)
 SAMPLES = sample_screens()
-
-
-class Events:
-    """Speech events as the speaker reports them (on its thread); tests wait for one."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[SpeechEvent, Utterance, float]] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event: SpeechEvent, utterance: Utterance, at: float) -> None:
-        with self._changed:
-            self.seen.append((event, utterance, at))
-            self._changed.notify_all()
-
-    def wait_for(self, event: SpeechEvent, text: str | None = None, timeout: float = 10.0) -> tuple[Utterance, float]:
-        def found() -> tuple[Utterance, float] | None:
-            return next(((u, at) for e, u, at in self.seen if e is event and text in (None, u.text)), None)
-
-        with self._changed:
-            assert self._changed.wait_for(lambda: found() is not None, timeout), f"no {event}; saw {self.seen}"
-            result = found()
-            assert result is not None
-            return result
-
-    def wait_count(self, event: SpeechEvent, text: str, count: int, timeout: float = 10.0) -> None:
-        with self._changed:
-            assert self._changed.wait_for(lambda: self.texts(event).count(text) >= count, timeout), self.seen
-
-    def texts(self, event: SpeechEvent) -> list[str]:
-        with self._changed:
-            return [u.text for e, u, _ in self.seen if e is event]
 
 
 class FakeJourney:
@@ -100,7 +68,7 @@ class Voice:
         self.loop = ManualLoop()
         self.journey = FakeJourney()
         self.speaker = SimulatedSpeaker(speed=speed)
-        self.events = Events()
+        self.events = SpeechLog()
         self.speaker.add_speech_listener(self.events)
         self.speaker.open()
         self.config = Config().with_changes("speech", **speech) if speech else Config()
@@ -118,11 +86,8 @@ def run_for(loop: ManualLoop, seconds: float) -> None:
 
 @pytest.fixture(autouse=True)
 def english() -> Iterator[i18n.Translator]:
-    previous = i18n.current()
-    translator = i18n.Translator("en")
-    i18n.use(translator)
-    yield translator
-    i18n.use(previous)
+    with i18n.using(i18n.Translator("en")) as translator:
+        yield translator
 
 
 @pytest.fixture

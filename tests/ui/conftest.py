@@ -60,11 +60,8 @@ class FakeJourney:
 
 @pytest.fixture
 def translator() -> Iterator[i18n.Translator]:
-    previous = i18n.current()
-    translator = i18n.Translator("en")
-    i18n.use(translator)
-    yield translator
-    i18n.use(previous)
+    with i18n.using(i18n.Translator("en")) as translator:
+        yield translator
 
 
 @pytest.fixture

@@ -60,10 +60,7 @@ def settle() -> None:
 def drawn_afresh(qtbot: Any, orientation: str, language: str, menu: bool = False) -> dict[str, list[tuple[str, str]]]:
     """Every screen sample (or maintenance page) drawn by a new window in `language`: the reference. The window has
     a translator of its own, so the switches under test leave it alone."""
-    previous = i18n.current()
-    own = i18n.Translator(language)
-    i18n.use(own)
-    try:
+    with i18n.using(i18n.Translator(language)) as own:
         config = Config().with_changes("ui", fullscreen=False, orientation=orientation)
         window = MainWindow(StillJourney(own), config, own, theme=Theme())  # type: ignore[arg-type]
         qtbot.addWidget(window)
@@ -83,8 +80,6 @@ def drawn_afresh(qtbot: Any, orientation: str, language: str, menu: bool = False
                 found[name] = texts(window)
         window.close()
         return found
-    finally:
-        i18n.use(previous)
 
 
 def test_a_language_switch_repaints_every_screen_at_once(

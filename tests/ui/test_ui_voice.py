@@ -3,7 +3,6 @@ squeezing a screen), a touch anywhere silencing the prompt, and the button repea
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from devices.espeak_speaker import SimulatedSpeaker
-from devices.speaker import SpeechEvent, Utterance
+from devices.speaker import SpeechEvent, SpeechLog
 from kiosk import i18n
 from kiosk.config import Config
 from kiosk.prompts import prompt_for
@@ -30,32 +29,11 @@ SAMPLES = sample_screens()
 CONFIG = Config()
 
 
-class Heard:
-    def __init__(self) -> None:
-        self.seen: list[tuple[SpeechEvent, Utterance, float]] = []
-        self.changed = threading.Condition()
-
-    def __call__(self, event: SpeechEvent, utterance: Utterance, at: float) -> None:
-        with self.changed:
-            self.seen.append((event, utterance, at))
-            self.changed.notify_all()
-
-    def wait_for(self, event: SpeechEvent, text: str, timeout: float = 10.0) -> float:
-        def at() -> float | None:
-            return next((t for e, u, t in self.seen if e is event and u.text == text), None)
-
-        with self.changed:
-            assert self.changed.wait_for(lambda: at() is not None, timeout), self.seen
-            found = at()
-            assert found is not None
-            return found
-
-
 class Rig:
     def __init__(self, window: MainWindow, journey: Any, speaker: SimulatedSpeaker, guide: VoiceGuide,
                  controls: VoiceControls) -> None:
         self.window, self.journey, self.speaker, self.guide, self.controls = window, journey, speaker, guide, controls
-        self.heard = Heard()
+        self.heard = SpeechLog()
         speaker.add_speech_listener(self.heard)
 
     def show(self, name: str) -> None:
@@ -182,11 +160,9 @@ def test_a_press_anywhere_silences_the_prompt_and_the_button_says_it_again(
     view = rig.window.current_view
     pressed = time.monotonic()
     qtbot.mousePress(view, Qt.MouseButton.LeftButton)
-    stopped = rig.heard.wait_for(SpeechEvent.INTERRUPTED, text)
+    _, stopped = rig.heard.wait_for(SpeechEvent.INTERRUPTED, text)
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton)
     assert stopped - pressed < 1.0  # a millisecond or so; benchmarks/elderly_journey.py gives the figures
     qtbot.mouseClick(rig.button, Qt.MouseButton.LeftButton)
-    with rig.heard.changed:
-        assert rig.heard.changed.wait_for(
-            lambda: [e for e, u, _ in rig.heard.seen if u.text == text].count(SpeechEvent.STARTED) == 2, 10.0
-        )
+    rig.heard.wait_count(SpeechEvent.STARTED, text, 2)
+    assert rig.heard.texts(SpeechEvent.STARTED).count(text) == 2
