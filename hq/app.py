@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from hq import api, dashboard, heartbeat, metrics, receipts, sandbox
+from hq.beat_batches import BeatBatches
 from hq.beat_writer import BeatWriter
 from hq.clock import Clock, utc_now
 from hq.context import HqContext
+from hq.credentials import CredentialCache
 from hq.db import create_engine_for, make_session_factory
 from hq.errors import install_error_handlers
 from hq.fleet_context import FleetContext
+from hq.heartbeat import HeartbeatEndpoint
 from hq.models import Base
 from hq.payment_codes import DEFAULT_CONFIRM_DELAY
 from hq.secret_box import SecretBox
@@ -67,15 +71,24 @@ def create_app(
         order_ttl=order_ttl,
         confirm_delay=confirm_delay,
     )
+    box = secret_box or SecretBox.ephemeral()
     app.state.fleet = FleetContext(
-        box=secret_box or SecretBox.ephemeral(), require_signatures=require_signatures, metrics_token=metrics_token
+        box=box, credentials=CredentialCache(app.state.hq.sessions, box, app.state.hq.clock),
+        require_signatures=require_signatures, metrics_token=metrics_token,
     )
-    app.state.beat_writer = BeatWriter(app.state.hq)
+    app.state.beat_writer = BeatWriter(app.state.hq, BeatBatches(app.state.hq, app.state.fleet))
+    app.add_middleware(HeartbeatEndpoint)
     install_error_handlers(app)
     app.include_router(api.router, dependencies=[Depends(terminal_auth)])
-    app.include_router(heartbeat.router)
     app.include_router(dashboard.router)
     app.include_router(metrics.router)
     app.include_router(sandbox.router)
     app.include_router(receipts.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = heartbeat.document(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

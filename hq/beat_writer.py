@@ -1,9 +1,11 @@
-"""Heartbeats written on one thread, many to a transaction (group commit).
+"""Heartbeats written on one thread, many to a transaction (group commit), with set-based statements.
 
 A beat is HQ's most frequent write and each is small; one commit each would spend most of HQ's time on
 transaction overhead and, on SQLite, on the write lock and fsync. The route hands the beat to this writer and
-awaits its answer; the writer takes every beat waiting (up to ``max_batch``), writes each in its own savepoint,
-so one that fails fails alone, and commits them together. A beat is answered only after its commit.
+awaits its answer. The writer takes every beat waiting (up to ``max_batch``) and writes them all with
+``write_all(session, items)``, a few statements for the whole batch, then commits once. If that fails, it rolls
+back and writes the batch again one item at a time, each in its own savepoint, so that the item at fault fails
+alone and the others are stored. An item is answered only after its commit.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -25,30 +27,37 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 
-Write = Callable[[Session], Any]
+Item = TypeVar("Item")
+WriteAll = Callable[[Session, list[Any]], list[Any]]
 
 
 @dataclass
-class _Job:
-    write: Write
+class _Job(Generic[Item]):
+    item: Item
     done: Future[Any]
 
 
-class BeatWriter:
-    """One daemon thread that runs queued writes in shared transactions; started with the first write."""
+class BeatWriter(Generic[Item]):
+    """One daemon thread that writes queued items in shared transactions; started with the first item.
 
-    def __init__(self, ctx: HqContext, max_batch: int = MAX_BATCH) -> None:
+    ``write_all(session, items)`` writes a batch in ``session`` (the writer commits) and returns one result per
+    item, in order.
+    """
+
+    def __init__(self, ctx: HqContext, write_all: WriteAll, max_batch: int = MAX_BATCH) -> None:
         self._ctx = ctx
+        self._write_all = write_all
         self._max_batch = max_batch
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job[Item]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.batches = 0
         self.written = 0
+        self.retried = 0  # batches written again item by item after the whole batch failed
 
-    def submit(self, write: Write) -> Future[Any]:
-        """Queue ``write(session)``; the future holds its result once committed (or its exception)."""
-        job = _Job(write, Future())
+    def submit(self, item: Item) -> Future[Any]:
+        """Queue ``item``; the future holds its result once committed (or its exception)."""
+        job: _Job[Item] = _Job(item, Future())
         self._jobs.put(job)
         with self._lock:
             if self._thread is None:
@@ -64,28 +73,47 @@ class BeatWriter:
                     batch.append(self._jobs.get_nowait())
                 except queue.Empty:
                     break
-            self._write(batch)
+            if not self._together(batch):
+                self.retried += 1
+                self._one_by_one(batch)
 
-    def _write(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, bool, Any]] = []
+    def _together(self, batch: list[_Job[Item]]) -> bool:
+        """Write the batch in one go; False (rolled back) if anything failed."""
+        try:
+            with write_session(self._ctx.sessions) as session:
+                results = self._write_all(session, [job.item for job in batch])
+                session.commit()
+        except Exception:
+            log.debug("batch of %d beats failed as a whole; writing them one by one", len(batch), exc_info=True)
+            return False
+        self._count(batch)
+        for job, result in zip(batch, results, strict=True):
+            job.done.set_result(result)
+        return True
+
+    def _one_by_one(self, batch: list[_Job[Item]]) -> None:
+        outcomes: list[tuple[_Job[Item], bool, Any]] = []
         try:
             with write_session(self._ctx.sessions) as session:
                 for job in batch:
                     try:
                         with session.begin_nested():
-                            outcomes.append((job, True, job.write(session)))
-                    except Exception as exc:  # this beat fails alone; its savepoint is rolled back
+                            outcomes.append((job, True, self._write_all(session, [job.item])[0]))
+                    except Exception as exc:  # this item fails alone; its savepoint is rolled back
                         outcomes.append((job, False, exc))
                 session.commit()
-        except Exception as exc:  # the commit itself: no beat of the batch was stored
+        except Exception as exc:  # the commit itself: no item of the batch was stored
             log.exception("heartbeat batch of %d not committed", len(batch))
             for job in batch:
                 job.done.set_exception(exc)
             return
-        self.batches += 1
-        self.written += len(batch)
+        self._count(batch)
         for job, ok, value in outcomes:
             if ok:
                 job.done.set_result(value)
             else:
                 job.done.set_exception(value)
+
+    def _count(self, batch: list[_Job[Item]]) -> None:
+        self.batches += 1
+        self.written += len(batch)

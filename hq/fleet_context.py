@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 
+from hq.credentials import CredentialCache
 from hq.secret_box import SecretBox
 from hq.signing import WINDOW_S
 
@@ -90,6 +91,7 @@ class FleetContext:
     """
 
     box: SecretBox
+    credentials: CredentialCache
     require_signatures: bool = False
     default_interval_s: float = DEFAULT_INTERVAL_S
     offline_after_beats: int = OFFLINE_AFTER_BEATS

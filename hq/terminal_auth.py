@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, cast
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import select
 
 from hq.clock import iso_utc
 from hq.context import HqContext, hq_context
 from hq.db import read_session
 from hq.errors import HqError
 from hq.fleet_context import FleetContext, fleet_context
-from hq.fleet_models import REVOKED, TerminalRecord
 from hq.models import Order
 from hq.secret_box import SecretUnreadable
 from hq.signing import (
@@ -75,8 +74,8 @@ async def terminal_auth(request: Request) -> None:
     body = await request.body()
     ctx = hq_context(request.app)
 
-    # In the event loop, not the thread pool: the reads are single-row primary-key lookups (and order owners are
-    # remembered), cheaper than a trip to the pool and back, which every terminal request would pay.
+    # In the event loop, not the thread pool: credentials and order owners are kept in memory, and a miss reads
+    # one row by primary key, cheaper than a trip to the pool and back, which every terminal request would pay.
     terminal_id = verify_signed(ctx, fleet, request.method, signed_path(request), request.headers, body)
     check_ownership(ctx, fleet, request, terminal_id, body)
     request.state.terminal_id = terminal_id
@@ -106,39 +105,22 @@ def verify_signed(
             f"Request time is {skew:+.0f} s from HQ's clock; more than {WINDOW_S} s off is refused "
             "(check the terminal's clock).", server_time=iso_utc(now),
         )
-    with read_session(ctx.sessions) as session:
-        record = session.execute(_CREDENTIALS, {"tid": terminal_id}).first()
-    if record is None:
+    try:
+        credential = fleet.credentials.get(terminal_id)
+    except SecretUnreadable:
+        log.error("secret of terminal %s does not decrypt: is HQ running with the right --key-file?", terminal_id)
+        raise HqError(500, "terminal_secret_unreadable", "HQ cannot read this terminal's secret.") from None
+    if credential is None:
         raise _refuse(fleet, 401, "unknown_terminal", f"No terminal {terminal_id} is registered at HQ.")
-    if record.status == REVOKED:
+    if credential.revoked:
         raise _refuse(fleet, 403, "terminal_revoked", f"Terminal {terminal_id} has been revoked.")
     message = canonical_string(terminal_id, method, path, timestamp, nonce, body)
-    if not any(signature_matches(secret, message, signature) for secret in _secrets(fleet, record, now)):
+    if not any(signature_matches(secret, message, signature) for secret in credential.secrets_at(now)):
         raise _refuse(fleet, 401, "signature_invalid", "The signature does not match this request under the "
                       f"secret registered for {terminal_id}.")
     if not fleet.nonces.first_use(terminal_id, nonce, float(timestamp), now.timestamp()):
         raise _refuse(fleet, 401, "nonce_reused", "This nonce was already used: a request is signed once.")
     return terminal_id
-
-
-_TERMINAL = cast(Table, TerminalRecord.__table__)
-# Every signed request reads these: a prepared Core query rather than loading the ORM object.
-_CREDENTIALS = select(
-    _TERMINAL.c.id, _TERMINAL.c.status, _TERMINAL.c.secret_enc, _TERMINAL.c.previous_secret_enc,
-    _TERMINAL.c.previous_valid_until,
-).where(_TERMINAL.c.id == bindparam("tid"))
-
-
-def _secrets(fleet: FleetContext, record: Any, now: Any) -> list[str]:
-    """The secrets accepted now: the current one, and the previous one during a rotation's grace period."""
-    encrypted = [record.secret_enc]
-    if record.previous_secret_enc and record.previous_valid_until and now < record.previous_valid_until:
-        encrypted.append(record.previous_secret_enc)
-    try:
-        return [fleet.box.decrypt(token) for token in encrypted]
-    except SecretUnreadable:
-        log.error("secret of terminal %s does not decrypt: is HQ running with the right --key-file?", record.id)
-        raise HqError(500, "terminal_secret_unreadable", "HQ cannot read this terminal's secret.") from None
 
 
 def check_ownership(ctx: HqContext, fleet: FleetContext, request: Request, terminal_id: str, body: bytes) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hq.credentials import forget_everywhere
 from hq.db import read_session, write_session
 from hq.fleet_models import ACTIVE, REVOKED, TerminalRecord
 from hq.secret_box import SecretBox
@@ -92,6 +93,7 @@ def rotate(
         record.secret_enc = box.encrypt(secret)
         record.rotated_at = now
         session.commit()
+    forget_everywhere(terminal_id)
     return Credentials(terminal_id, secret)
 
 
@@ -105,6 +107,7 @@ def revoke(sessions: sessionmaker[Session], terminal_id: str, now: datetime) -> 
         record.revoked_at = now
         record.previous_secret_enc, record.previous_valid_until = None, None
         session.commit()
+    forget_everywhere(terminal_id)
 
 
 def list_terminals(sessions: sessionmaker[Session]) -> list[TerminalInfo]:

@@ -1,4 +1,4 @@
-"""hq/beat_writer.py: beats share a transaction, each in its own savepoint; a failing one fails alone."""
+"""hq/beat_writer.py: beats share a transaction; if the batch fails, each is written alone and a bad one fails alone."""
 
 from __future__ import annotations
 
@@ -25,11 +25,20 @@ def ctx(sqlite_url: str) -> HqContext:
                      order_ttl=timedelta(minutes=15))
 
 
-def note(body: str) -> Any:
-    def write(session: Session) -> str:
-        session.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": body})
-        return body
-    return write
+class Notes:
+    """A write_all that inserts one note per item, in one statement for the batch; "hold" waits on a gate."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.started, self.gate = threading.Event(), threading.Event()
+
+    def __call__(self, session: Session, bodies: list[str]) -> list[Any]:
+        self.calls.append(list(bodies))
+        if bodies == ["hold"]:
+            self.started.set()
+            return [self.gate.wait(10)]
+        session.execute(text("INSERT INTO note (body) VALUES (:b)"), [{"b": b} for b in bodies])
+        return list(bodies)
 
 
 def notes(ctx: HqContext) -> list[str]:
@@ -37,37 +46,48 @@ def notes(ctx: HqContext) -> list[str]:
         return sorted(row[0] for row in conn.execute(text("SELECT body FROM note")))
 
 
-def test_writes_waiting_together_share_one_commit_and_a_bad_one_fails_alone(ctx: HqContext) -> None:
-    writer = BeatWriter(ctx)
-    started, gate = threading.Event(), threading.Event()
-
-    def hold(session: Session) -> bool:
-        started.set()
-        return gate.wait(10)
-
-    # Hold the writer on a first job so that the next ones queue up and go in one batch.
-    first = writer.submit(hold)
-    assert started.wait(10)
-    futures = [writer.submit(note("a")), writer.submit(note("a")), writer.submit(note("b"))]
-    gate.set()
+def _queued_behind_a_held_job(writer: BeatWriter[str], write: Notes, bodies: list[str]) -> list[Any]:
+    """Hold the writer on a first job so that ``bodies`` queue up and go in one batch; their futures."""
+    first = writer.submit("hold")
+    assert write.started.wait(10)
+    futures = [writer.submit(body) for body in bodies]
+    write.gate.set()
     assert first.result(10) is True
+    return futures
+
+
+def test_writes_waiting_together_go_in_one_statement_and_one_commit(ctx: HqContext) -> None:
+    write = Notes()
+    writer: BeatWriter[str] = BeatWriter(ctx, write)
+    futures = _queued_behind_a_held_job(writer, write, ["a", "b", "c"])
+    assert [f.result(10) for f in futures] == ["a", "b", "c"]
+    assert write.calls == [["hold"], ["a", "b", "c"]]
+    assert notes(ctx) == ["a", "b", "c"]
+    assert writer.written == 4 and writer.batches == 2 and writer.retried == 0
+
+
+def test_when_the_batch_fails_each_is_written_alone_and_the_bad_one_fails_alone(ctx: HqContext) -> None:
+    write = Notes()
+    writer: BeatWriter[str] = BeatWriter(ctx, write)
+    futures = _queued_behind_a_held_job(writer, write, ["a", "a", "b"])
     assert futures[0].result(10) == "a" and futures[2].result(10) == "b"
     with pytest.raises(Exception, match="UNIQUE"):
         futures[1].result(10)  # the duplicate, rolled back to its savepoint
+    assert write.calls[1:] == [["a", "a", "b"], ["a"], ["a"], ["b"]]
     assert notes(ctx) == ["a", "b"]
-    assert writer.written == 4 and writer.batches == 2
+    assert writer.retried == 1
 
 
 def test_a_failed_commit_fails_every_write_of_the_batch(ctx: HqContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    writer = BeatWriter(ctx)
+    writer: BeatWriter[str] = BeatWriter(ctx, Notes())
 
     def refuse(self: Session) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Session, "commit", refuse)
     with pytest.raises(RuntimeError, match="disk full"):
-        writer.submit(note("c")).result(10)
+        writer.submit("c").result(10)
     monkeypatch.undo()
     assert notes(ctx) == []
-    assert writer.submit(note("d")).result(10) == "d"  # the writer lives on
+    assert writer.submit("d").result(10) == "d"  # the writer lives on
     assert notes(ctx) == ["d"]

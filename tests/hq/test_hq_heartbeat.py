@@ -8,13 +8,18 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from fleet_helpers import SignedClient, register_terminal
+from fleet_helpers import SignedClient, beat_body, register_terminal
 from hq_helpers import FakeClock
+from sqlalchemy import select
 
 from hq import commands
+from hq.beat_batches import BeatBatches
 from hq.context import hq_context
+from hq.db import read_session, write_session
 from hq.fleet import OFFLINE, ONLINE, OUT_OF_SERVICE, alerts, fleet_views, select_views, terminal_page
 from hq.fleet_context import fleet_context
+from hq.fleet_models import TerminalBeat, TerminalCounter, TerminalStatus
+from hq.fleet_schemas import HeartbeatIn
 
 
 @pytest.fixture
@@ -141,3 +146,49 @@ def test_unknown_commands_cannot_be_issued(client: TestClient, clock: FakeClock)
         _issue(client, clock, "format_disk")
     with pytest.raises(commands.CommandError):
         _issue(client, clock, "send_log", "T-NOPE")
+
+
+def test_a_batch_with_two_beats_of_a_new_terminal_and_a_command(client: TestClient, clock: FakeClock) -> None:
+    """BeatBatches as the writer calls it: the set-based statements agree with beats written one by one."""
+    for terminal_id in ("T-0001", "T-0002"):
+        register_terminal(client, terminal_id)
+    command_id = _issue(client, clock, "print_test_receipt", "T-0002")
+    ctx, fleet = hq_context(client.app), fleet_context(client.app)  # type: ignore[arg-type]
+    batch = BeatBatches(ctx, fleet)
+    first, second = HeartbeatIn.model_validate(beat_body()), HeartbeatIn.model_validate(beat_body(
+        health={"status": "degraded", "problems": ["paper_out"]}, cut_off_s=45.0, counts={"languages": {"en": 2}}))
+    with write_session(ctx.sessions) as session:
+        answers = batch(session, [("T-0001", first), ("T-0002", first), ("T-0001", second)])
+        session.commit()
+    assert answers[0] == [] and answers[2] == []
+    assert [c.id for c in answers[1]] == [command_id]
+    with read_session(ctx.sessions) as session:
+        status = session.get(TerminalStatus, "T-0001")
+        assert status is not None and status.beats == 2 and status.health == "degraded"
+        assert status.last_cut_off_s == 45.0
+        history = session.scalars(select(TerminalBeat.terminal_id).order_by(TerminalBeat.id)).all()
+        assert history == ["T-0001", "T-0002", "T-0001"]
+        counter = session.scalars(select(TerminalCounter).where(TerminalCounter.terminal_id == "T-0001")).one()
+        assert (counter.name, counter.label, counter.value) == ("language", "en", 2.0)
+
+
+def test_history_past_its_retention_is_pruned_at_the_first_beat(
+    client: TestClient, t1: SignedClient, clock: FakeClock
+) -> None:
+    assert t1.beat().status_code == 200
+    clock.advance(days=8)
+    client.app.state.beat_writer._write_all._pruned_at.clear()  # type: ignore[attr-defined]  # as after a restart
+    assert t1.beat().status_code == 200
+    page = terminal_page(hq_context(client.app).sessions, fleet_context(client.app), "T-0001", clock())  # type: ignore[arg-type]
+    assert page is not None and len(page.history) == 1
+
+
+def test_the_heartbeat_path_answers_other_methods_and_is_documented(client: TestClient) -> None:
+    answer = client.get("/api/v1/terminals/T-0001/heartbeat")
+    assert answer.status_code == 405 and answer.json()["error"]["code"] == "method_not_allowed"
+    assert answer.headers["allow"] == "POST"
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/terminals/{terminal_id}/heartbeat"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HeartbeatIn"}
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"HeartbeatIn", "HeartbeatOut", "DeviceIn", "CommandOut", "ErrorOut"} <= set(schemas)
