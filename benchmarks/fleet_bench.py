@@ -85,15 +85,12 @@ def serve_hq(db_url: str, port: int, key_file: str) -> None:
     import uvicorn
 
     from hq.app import create_app
-    from hq.cli import KEEP_ALIVE_S
-
-    if os.environ.get("KIOSK_HQ_SWITCH"):
-        sys.setswitchinterval(float(os.environ["KIOSK_HQ_SWITCH"]))
+    from hq.cli import EVENT_LOOP, KEEP_ALIVE_S
 
     app = create_app(db_url, f"http://127.0.0.1:{port}", require_signatures=True,
                      secret_box=SecretBox(load_master_key(key_file)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_keep_alive=KEEP_ALIVE_S)
+                timeout_keep_alive=KEEP_ALIVE_S, loop=EVENT_LOOP)
 
 
 @contextlib.contextmanager
@@ -417,7 +414,7 @@ def bench_residents(
 
 
 def run_async(coroutine: Any) -> Any:
-    """Run on uvloop when it is there (HQ's own uvicorn uses it too): a cheaper load generator."""
+    """Run on uvloop when it is there: a cheaper load generator (HQ itself runs on asyncio's loop, hq.cli.EVENT_LOOP)."""
     try:
         import uvloop
     except ImportError:

@@ -11,7 +11,8 @@ import time
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Table, Update, bindparam, delete, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hq import commands
@@ -47,15 +48,19 @@ class BeatBatches:
             if beat.acks:
                 commands.apply_acks(session, terminal_id, beat.acks, now)
         rows = [(terminal_id, beat, _status_values(beat, now)) for terminal_id, beat in beats]
-        known = set(conn.execute(_HAS_STATUS, {"ids": ids}).scalars())
-        first = {terminal_id: values for terminal_id, _, values in reversed(rows) if terminal_id not in known}
-        if first:
-            conn.execute(_STATUS.insert(), [{"terminal_id": t, "beats": 0, **v} for t, v in first.items()])
-        by_columns: dict[frozenset[str], list[dict[str, object]]] = {}
+        # One row per terminal however many of its beats the batch holds: the latest values (a cut-off reported
+        # by an earlier one kept), and its beats counted. One upsert statement for the batch.
+        latest: dict[str, dict[str, object]] = {}
+        counted: dict[str, int] = {}
         for terminal_id, _, values in rows:
-            by_columns.setdefault(frozenset(values), []).append({"tid": terminal_id, **values})
+            latest.setdefault(terminal_id, {}).update(values)
+            counted[terminal_id] = counted.get(terminal_id, 0) + 1
+        by_columns: dict[frozenset[str], list[dict[str, object]]] = {}
+        for terminal_id, values in latest.items():
+            by_columns.setdefault(frozenset(values), []).append(
+                {"terminal_id": terminal_id, "beats": counted[terminal_id], **values})
         for columns, params in by_columns.items():
-            conn.execute(_bump_status(columns), params)
+            conn.execute(_upsert_status(conn.dialect.name, columns), params)
         conn.execute(_BEAT.insert(), [{
             "terminal_id": terminal_id, "received_at": now, "health": values["health"],
             "problems": values["problems"], "out_of_service": beat.out_of_service, "paper": values["paper"],
@@ -84,7 +89,6 @@ class BeatBatches:
 _STATUS = cast(Table, TerminalStatus.__table__)
 _BEAT = cast(Table, TerminalBeat.__table__)
 _COMMAND = cast(Table, TerminalCommand.__table__)
-_HAS_STATUS = select(_STATUS.c.terminal_id).where(_STATUS.c.terminal_id.in_(bindparam("ids", expanding=True)))
 _WITH_OPEN_COMMANDS = select(_COMMAND.c.terminal_id).distinct().where(
     _COMMAND.c.terminal_id.in_(bindparam("ids", expanding=True)), _COMMAND.c.status.in_(OPEN_COMMAND_STATES)
 )
@@ -92,11 +96,15 @@ _PRUNE = delete(_BEAT).where(_BEAT.c.terminal_id == bindparam("tid"), _BEAT.c.re
 
 
 @functools.cache
-def _bump_status(columns: frozenset[str]) -> Update:
-    """``UPDATE terminal_status SET beats = beats + 1, <columns> ...`` with bound values, for executemany."""
-    return (
-        update(_STATUS).where(_STATUS.c.terminal_id == bindparam("tid"))
-        .values(beats=_STATUS.c.beats + 1, **{name: bindparam(name) for name in sorted(columns)})
+def _upsert_status(dialect: str, columns: frozenset[str]) -> Insert:
+    """``INSERT INTO terminal_status ... ON CONFLICT (terminal_id) DO UPDATE SET beats = beats + excluded.beats,
+    <columns> = excluded.<columns>`` (SQLite and PostgreSQL say it alike)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_STATUS)
+    return statement.on_conflict_do_update(
+        index_elements=[_STATUS.c.terminal_id],
+        set_={"beats": _STATUS.c.beats + statement.excluded.beats,
+              **{name: statement.excluded[name] for name in sorted(columns)}},
     )
 
 

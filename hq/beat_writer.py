@@ -5,14 +5,18 @@ transaction overhead and, on SQLite, on the write lock and fsync. The route hand
 awaits its answer. The writer takes every beat waiting (up to ``max_batch``) and writes them all with
 ``write_all(session, items)``, a few statements for the whole batch, then commits once. If that fails, it rolls
 back and writes the batch again one item at a time, each in its own savepoint, so that the item at fault fails
-alone and the others are stored. An item is answered only after its commit.
+alone and the others are stored. An item is answered only after its commit: the answers of a batch reach each
+event loop waiting for them in one callback, not one wake-up per item.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -34,7 +38,8 @@ WriteAll = Callable[[Session, list[Any]], list[Any]]
 @dataclass
 class _Job(Generic[Item]):
     item: Item
-    done: Future[Any]
+    done: Future[Any] | asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop | None = None  # the loop of ``done`` when it is an asyncio future
 
 
 class BeatWriter(Generic[Item]):
@@ -57,13 +62,23 @@ class BeatWriter(Generic[Item]):
 
     def submit(self, item: Item) -> Future[Any]:
         """Queue ``item``; the future holds its result once committed (or its exception)."""
-        job: _Job[Item] = _Job(item, Future())
+        done: Future[Any] = Future()
+        self._put(_Job(item, done))
+        return done
+
+    async def write(self, item: Item) -> Any:
+        """Queue ``item`` and wait, in the event loop, for its result once committed (or its exception)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        self._put(_Job(item, done, loop))
+        return await done
+
+    def _put(self, job: _Job[Item]) -> None:
         self._jobs.put(job)
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="hq-beat-writer", daemon=True)
                 self._thread.start()
-        return job.done
 
     def _run(self) -> None:
         while True:
@@ -87,8 +102,7 @@ class BeatWriter(Generic[Item]):
             log.debug("batch of %d beats failed as a whole; writing them one by one", len(batch), exc_info=True)
             return False
         self._count(batch)
-        for job, result in zip(batch, results, strict=True):
-            job.done.set_result(result)
+        _settle([(job, True, result) for job, result in zip(batch, results, strict=True)])
         return True
 
     def _one_by_one(self, batch: list[_Job[Item]]) -> None:
@@ -104,16 +118,43 @@ class BeatWriter(Generic[Item]):
                 session.commit()
         except Exception as exc:  # the commit itself: no item of the batch was stored
             log.exception("heartbeat batch of %d not committed", len(batch))
-            for job in batch:
-                job.done.set_exception(exc)
+            _settle([(job, False, exc) for job in batch])
             return
         self._count(batch)
-        for job, ok, value in outcomes:
-            if ok:
-                job.done.set_result(value)
-            else:
-                job.done.set_exception(value)
+        _settle(outcomes)
 
     def _count(self, batch: list[_Job[Item]]) -> None:
         self.batches += 1
         self.written += len(batch)
+
+
+Outcome = tuple[_Job[Any], bool, Any]  # the job, whether it succeeded, its result or exception
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Answer the jobs: a thread's future at once, a loop's futures in one callback in that loop."""
+    by_loop: defaultdict[asyncio.AbstractEventLoop, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        loop = outcome[0].loop
+        if loop is None:
+            _set(outcome)
+        else:
+            by_loop[loop].append(outcome)
+    for loop, theirs in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_set_all, theirs)
+
+
+def _set_all(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        _set(outcome)
+
+
+def _set(outcome: Outcome) -> None:
+    job, ok, value = outcome
+    if job.done.done():  # the request waiting for it was cancelled (its client went away)
+        return
+    if ok:
+        job.done.set_result(value)
+    else:
+        job.done.set_exception(value)

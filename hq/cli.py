@@ -109,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Terminals poll and beat every few seconds: keep their connections open past uvicorn's 5 s default, so a fleet
 # does not reconnect (and, under load, overflow the accept queue) on every call.
 KEEP_ALIVE_S = 75
+# asyncio's own event loop, not uvloop: with a thousand keep-alive terminals and the loop busy, uvloop left a
+# request that arrived on a connection idle for a few seconds unread for seconds (p99 2.2 s at 750 residents in
+# benchmarks/fleet_bench.py, 13-20 s at 1,000), where asyncio's loop reads it in turn (0.8 s and 2-3 s), for about
+# the same heartbeats a second.
+EVENT_LOOP = "asyncio"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -137,7 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"HQ API on {scheme}://{args.host}:{args.port}/api/v1 (docs at /docs), fleet dashboard at /fleet, "
           f"database {redact_url(args.db)}")
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S,
-                            **tls)  # type: ignore[arg-type]
+                            loop=EVENT_LOOP, **tls)  # type: ignore[arg-type]
     ServerAnsweringLongPolls(config).run()  # uvicorn.run's server, answering the status long polls on shutdown
     return 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +77,9 @@ def create_engine_for(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.drivername == "postgresql+psycopg2":
+            # Batched UPDATEs (the heartbeats' executemany): psycopg2's own executemany sends one round trip a row.
+            kwargs["executemany_mode"] = "values_plus_batch"
     if kwargs.get("poolclass") is not StaticPool:
         # As many pooled connections as the server's worker threads (anyio's 40): with the default 5, every
         # request beyond them opened and closed a connection of its own, which under load cost more than the query.
@@ -102,7 +107,12 @@ def _default_postgres_driver() -> str:
     return "postgresql"
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    _WRITE_LOCKS[engine] = threading.RLock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself: pysqlite's implicit transactions start too late
@@ -141,8 +151,14 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
     The caller commits; anything not committed is rolled back on exit. After a commit or rollback, open a
     new write_session for the next write transaction.
+
+    On SQLite, this process's writers first queue on a lock of their own: SQLite's busy handler retries a
+    locked database after growing sleeps (up to 100 ms each), so under load a writer could wait seconds for a
+    lock free most of the time; a waiter on the process lock is woken as soon as it is released. Writers of
+    other processes still meet the busy timeout.
     """
-    with factory() as session:
+    lock = _WRITE_LOCKS.get(factory.kw["bind"])
+    with lock if lock is not None else nullcontext(), factory() as session:
         session.connection(execution_options={_WRITE_OPTION: True})
         yield session
 

@@ -13,7 +13,6 @@ the same signature check (hq/terminal_auth.py), the body parsed by the same mode
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -76,7 +75,7 @@ async def _heartbeat(request: Request) -> Response:
     fleet.count("heartbeats")
     writer: BeatWriter[Beat] = request.app.state.beat_writer
     # Answered once the beat is committed, with the other beats waiting at the same moment.
-    handed = await asyncio.wrap_future(writer.submit((signer, beat)))
+    handed = await writer.write((signer, beat))
     answer = HeartbeatOut(server_time=hq_context(request.app).now(), commands=handed)
     return Response(answer.model_dump_json(), media_type="application/json")
 

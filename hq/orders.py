@@ -139,13 +139,17 @@ def create_order(
     """
     body_hash = request_hash(body)
     for _ in range(_CREATE_ATTEMPTS):
-        with write_session(ctx.sessions) as session:
+        # The reads before the write transaction, not in it: every writer waits for the one holding the write
+        # lock, so it holds it only to insert. A house or meter is never deleted, and a key stored meanwhile
+        # by a racing request fails this insert on its unique key: the next attempt replays it.
+        with read_session(ctx.sessions) as session:
             record = session.get(IdempotencyRecord, idempotency_key)
             if record is not None:
                 status, payload = replay(record, body_hash)
                 return status, payload, True
             now = ctx.now()
             status, payload, order = _process(session, body, now, ctx, base_url)
+        with write_session(ctx.sessions) as session:
             if order is not None:
                 order.idempotency_key = idempotency_key
                 session.add(order)
@@ -273,14 +277,13 @@ def credit(session: Session, order: Order) -> None:
 
     Only ever called by the request whose conditional UPDATE closed the order as paid: once per order.
     """
-    session.execute(
+    order.new_balance_fen = session.execute(
         update(Meter)
         .where(Meter.id == order.meter_id)
         .values(balance_fen=Meter.balance_fen + order.amount_fen)
+        .returning(Meter.balance_fen)
         .execution_options(synchronize_session=False)
-    )
-    balance = session.scalar(select(Meter.balance_fen).where(Meter.id == order.meter_id))
-    order.new_balance_fen = balance
+    ).scalar_one()
 
 
 def _outcome_for_closed(order: Order, now: datetime) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 from typing import Any
@@ -91,3 +92,31 @@ def test_a_failed_commit_fails_every_write_of_the_batch(ctx: HqContext, monkeypa
     assert notes(ctx) == []
     assert writer.submit("d").result(10) == "d"  # the writer lives on
     assert notes(ctx) == ["d"]
+
+
+def test_writes_awaited_in_an_event_loop_are_answered_with_one_wake_up_a_batch(ctx: HqContext) -> None:
+    write = Notes()
+    writer: BeatWriter[str] = BeatWriter(ctx, write)
+    wake_ups = 0
+
+    class CountingLoop(asyncio.SelectorEventLoop):
+        def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:
+            nonlocal wake_ups
+            wake_ups += 1
+            return super().call_soon_threadsafe(*args, **kwargs)
+
+    async def main() -> list[Any]:
+        first = asyncio.ensure_future(writer.write("hold"))
+        await asyncio.get_running_loop().run_in_executor(None, write.started.wait, 10)
+        rest = [asyncio.ensure_future(writer.write(body)) for body in ("x", "y", "z")]
+        await asyncio.sleep(0)  # let the three reach the writer's queue before it is released
+        write.gate.set()
+        return [await first, *await asyncio.gather(*rest)]
+
+    loop = CountingLoop()
+    try:
+        assert loop.run_until_complete(main()) == [True, "x", "y", "z"]
+    finally:
+        loop.close()
+    assert write.calls == [["hold"], ["x", "y", "z"]]
+    assert wake_ups == 3  # the executor's answer, then one for "hold" and one for x, y and z together

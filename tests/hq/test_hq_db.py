@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, insert, select
+from sqlalchemy import Column, MetaData, Table, event, insert, select, text
 
-from hq.db import DatabaseUrlError, UtcDateTime, create_engine_for, redact_url
+from hq.db import DatabaseUrlError, UtcDateTime, create_engine_for, make_session_factory, redact_url, write_session
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:
@@ -71,3 +72,42 @@ def db_url_pg(postgres_server: str) -> str:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return f"{postgres_server}/{name}"
+
+
+def test_writers_of_this_process_queue_on_a_lock_not_on_sqlite_busy_retries(tmp_path: Path) -> None:
+    """A second writer waits for the first on the process lock: with SQLite's busy timeout set to nothing, its
+    BEGIN IMMEDIATE would otherwise fail at once with "database is locked"."""
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'w.db'}")
+    event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.execute("PRAGMA busy_timeout = 0"))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    sessions = make_session_factory(engine)
+    holding, second_starting, release = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def write(value: int, hold: bool) -> None:
+        try:
+            if not hold:
+                second_starting.set()
+            with write_session(sessions) as session:
+                session.execute(text("INSERT INTO t VALUES (:x)"), {"x": value})
+                if hold:
+                    holding.set()
+                    assert release.wait(10)
+                session.commit()
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    first = threading.Thread(target=write, args=(1, True))
+    first.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=write, args=(2, False))
+    second.start()
+    assert second_starting.wait(10)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
+    engine.dispose()
