@@ -414,7 +414,7 @@ def bench_residents(
 
 
 def run_async(coroutine: Any) -> Any:
-    """Run on uvloop when it is there: a cheaper load generator (HQ itself runs on asyncio's loop, hq.cli.EVENT_LOOP)."""
+    """Run on uvloop when it is there: a cheaper load generator (HQ runs on asyncio's loop: hq.cli.EVENT_LOOP)."""
     try:
         import uvloop
     except ImportError:
