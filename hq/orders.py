@@ -1,7 +1,7 @@
 """Orders: creation under an idempotency key, status, cancel, and the sandbox's pay and decline.
 
 State changes are conditional UPDATEs (``WHERE`` the order is still open: awaiting payment and not expired, or
-its payer confirming a payment code) whose row count decides who won, so concurrent pay, decline, cancel and
+its payer confirming a payment code) whose returned row decides who won, so concurrent pay, decline, cancel and
 payment-code requests each take effect at most once, and a meter is credited once per order.
 """
 
@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -237,19 +237,17 @@ def settle_due_confirmation(ctx: HqContext, order_no: str) -> bool:
     pay = behaviour is Behaviour.CONFIRM_THEN_PAY
     values: dict[str, Any] = {"status": PAID, "paid_at": due_at} if pay else {"status": DECLINED}
     with write_session(ctx.sessions) as session:
-        result = session.execute(
+        closed = session.execute(
             update(Order)
             .where(Order.order_no == order_no, Order.status == CONFIRMING)
             .values(closed_at=due_at, **values)
+            .returning(Order.meter_id, Order.amount_fen)
             .execution_options(synchronize_session=False)
-        )
-        assert isinstance(result, CursorResult)
-        if result.rowcount != 1:
+        ).first()
+        if closed is None:
             return False  # a button on the checkout page, or a cancel, decided it first
         if pay:
-            order = session.get(Order, order_no)
-            assert order is not None
-            credit(session, order)
+            credit(session, order_no, closed.meter_id, closed.amount_fen)
         session.commit()
     ctx.watch.changed(order_no)
     return True
@@ -259,31 +257,37 @@ def _is_open(now: datetime) -> Any:
     return or_(and_(Order.status == AWAITING_PAYMENT, Order.expires_at > now), Order.status == CONFIRMING)
 
 
-def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> bool:
+def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> Row[str, int] | None:
     """Apply ``values`` only if the order is still open (awaiting payment and not expired, or its payer
-    confirming a payment code); True if it did."""
-    result = session.execute(
+    confirming a payment code); the order's ``meter_id`` and ``amount_fen`` if it did, else None."""
+    return session.execute(
         update(Order)
         .where(Order.order_no == order_no, _is_open(now))
         .values(**values)
+        .returning(Order.meter_id, Order.amount_fen)
         .execution_options(synchronize_session=False)
-    )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
+    ).first()
 
 
-def credit(session: Session, order: Order) -> None:
-    """Credit the order's meter with its amount and note the new balance on the order (caller commits).
+def credit(session: Session, order_no: str, meter_id: str, amount_fen: int) -> int:
+    """Credit the meter with the order's amount and note the new balance on the order (caller commits); the new
+    balance.
 
-    Only ever called by the request whose conditional UPDATE closed the order as paid: once per order.
+    Only ever called by the request whose conditional UPDATE closed the order as paid: once per order. Two
+    statements and no ORM objects, as it runs while holding the database's write lock.
     """
-    order.new_balance_fen = session.execute(
+    balance: int = session.execute(
         update(Meter)
-        .where(Meter.id == order.meter_id)
-        .values(balance_fen=Meter.balance_fen + order.amount_fen)
+        .where(Meter.id == meter_id)
+        .values(balance_fen=Meter.balance_fen + amount_fen)
         .returning(Meter.balance_fen)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    session.execute(
+        update(Order).where(Order.order_no == order_no).values(new_balance_fen=balance)
+        .execution_options(synchronize_session=False)
+    )
+    return balance
 
 
 def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
@@ -306,14 +310,13 @@ def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
     settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
-        won = _close_if_open(session, order_no, now, status=PAID, paid_at=now, closed_at=now)
-        order = session.get(Order, order_no)
-        if order is None:
-            raise HqError(404, "unknown_order", f"No order {order_no}.")
-        if not won:
-            return order, _outcome_for_closed(order, now)
-        credit(session, order)
-        session.commit()
+        closed = _close_if_open(session, order_no, now, status=PAID, paid_at=now, closed_at=now)
+        if closed is not None:
+            credit(session, order_no, closed.meter_id, closed.amount_fen)
+            session.commit()
+    order = _read_order(ctx, order_no)  # after the write lock is released: 404 unknown_order if there is none
+    if closed is None:
+        return order, _outcome_for_closed(order, now)
     ctx.watch.changed(order_no)
     return order, "paid"
 
@@ -323,7 +326,7 @@ def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
     settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
-        won = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now)
+        won = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now) is not None
         order = session.get(Order, order_no)
         if order is None:
             raise HqError(404, "unknown_order", f"No order {order_no}.")
@@ -343,7 +346,7 @@ def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
     settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
-        won = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now)
+        won = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now) is not None
         order = session.get(Order, order_no)
         if order is None:
             raise HqError(404, "unknown_order", f"No order {order_no}.")
