@@ -108,9 +108,6 @@ class CredentialCache:
         with self._lock:
             self._kept.pop(terminal_id, None)
 
-    def __len__(self) -> int:
-        return len(self._kept)
-
     def _credential(self, row: Any) -> Credential:
         return Credential(
             terminal_id=row.id, revoked=row.status == REVOKED, secret=self._box.decrypt(row.secret_enc),

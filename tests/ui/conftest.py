@@ -1,16 +1,20 @@
-"""Fixtures for the UI tests: a fake journey that records calls, a translator, a kiosk window, and a seeded HQ."""
+"""Fixtures for the UI tests: a fake journey that records calls, a translator, a kiosk window, a seeded HQ, and a
+real terminal core with its window."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hq.server import HqServer
 from kiosk import i18n
-from kiosk.config import Config
+from kiosk.app import Terminal
+from kiosk.config import Config, config_from_mapping
 from kiosk.screens import IdleScreen, Screen
+from ui.bridge import QtDispatcher, QtTimers
 from ui.main_window import LANDSCAPE, PORTRAIT, MainWindow
 from ui.theme import Theme
 
@@ -93,3 +97,27 @@ def hq() -> Iterator[HqServer]:
     """A seeded HQ on loopback, one for each module of whole journeys."""
     with HqServer(seed=True) as server:
         yield server
+
+
+Kiosk = tuple[Terminal, MainWindow]
+
+
+@pytest.fixture
+def start_kiosk(qtbot: Any, tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Kiosk]]:
+    """Starts the real terminal core and its window on ``settings`` (with a store of the test's own), as the app
+    does; each is stopped at the end of the test."""
+    started: list[Terminal] = []
+
+    def start(settings: dict[str, Any]) -> Kiosk:
+        config = config_from_mapping({**settings, "storage": {"database": str(tmp_path / "terminal.db")}})
+        terminal = Terminal(config, QtDispatcher().dispatch, QtTimers())
+        window = MainWindow(terminal.journey, config, terminal.translator)
+        qtbot.addWidget(window)
+        terminal.start()
+        started.append(terminal)
+        window.present()
+        return terminal, window
+
+    yield start
+    for terminal in started:
+        terminal.stop()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,9 +11,7 @@ import pytest
 from devices.base import DeviceState
 from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQrScanner
 from kiosk.app import Terminal
-from kiosk.config import config_from_mapping
 from kiosk.screens import IdleScreen, Notice
-from ui.bridge import QtDispatcher, QtTimers
 from ui.main_window import MainWindow
 from ui.screens.idle import IdleView
 from ui.sim_panel import SimulatorPanel
@@ -47,23 +44,13 @@ def unused_port() -> int:
 
 
 @pytest.fixture
-def kiosk(qtbot: Any, tmp_path: Path) -> Iterator[tuple[Terminal, MainWindow]]:
-    config = config_from_mapping(
-        {
-            # Nothing answers there: this test is about devices, and the terminal works without HQ.
-            "hq": {"url": f"http://127.0.0.1:{unused_port()}", "connect_timeout_s": 0.2},
-            "ui": {"fullscreen": False, "orientation": "landscape", "language": "en"},
-            "devices": {"reconnect_initial_s": 0.01, "reconnect_max_s": 0.05},
-            "storage": {"database": str(tmp_path / "terminal.db")},
-        }
-    )
-    terminal = Terminal(config, QtDispatcher().dispatch, QtTimers())
-    window = MainWindow(terminal.journey, config, terminal.translator)
-    qtbot.addWidget(window)
-    terminal.start()
-    window.present()
-    yield terminal, window
-    terminal.stop()
+def kiosk(start_kiosk: Callable[..., tuple[Terminal, MainWindow]]) -> tuple[Terminal, MainWindow]:
+    return start_kiosk({
+        # Nothing answers there: this test is about devices, and the terminal works without HQ.
+        "hq": {"url": f"http://127.0.0.1:{unused_port()}", "connect_timeout_s": 0.2},
+        "ui": {"fullscreen": False, "orientation": "landscape", "language": "en"},
+        "devices": {"reconnect_initial_s": 0.01, "reconnect_max_s": 0.05},
+    })
 
 
 def test_an_unplugged_reader_is_not_offered_until_it_is_back(

@@ -3,8 +3,7 @@ elderly page at once, a card takes its holder's mode up at the next visit, and t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,9 +13,7 @@ from devices.simulators import SimulatedCardReader
 from hq.seed import MAIN_HOUSE
 from hq.server import HqServer
 from kiosk.app import Terminal
-from kiosk.config import config_from_mapping
 from kiosk.screens import AmountScreen, IdleScreen, Mode, OverviewScreen
-from ui.bridge import QtDispatcher, QtTimers
 from ui.main_window import MainWindow
 from ui.qt import Qt
 from ui.screens.idle import IdleView
@@ -25,20 +22,12 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def kiosk(qtbot: Any, tmp_path: Path, hq: HqServer) -> Iterator[tuple[Terminal, MainWindow]]:
-    config = config_from_mapping({
+def kiosk(start_kiosk: Callable[..., tuple[Terminal, MainWindow]], hq: HqServer) -> tuple[Terminal, MainWindow]:
+    return start_kiosk({
         "terminal": {"id": "T-UI-ELDERLY"},
         "hq": {"url": hq.base_url, "connect_timeout_s": 1.0, "read_timeout_s": 3.0},
         "ui": {"fullscreen": False, "orientation": "landscape", "language": "zh_CN"},
-        "storage": {"database": str(tmp_path / "terminal.db")},
     })
-    terminal = Terminal(config, QtDispatcher().dispatch, QtTimers())
-    window = MainWindow(terminal.journey, config, terminal.translator)
-    qtbot.addWidget(window)
-    terminal.start()
-    window.present()
-    yield terminal, window
-    terminal.stop()
 
 
 def idle_view(window: MainWindow) -> IdleView:

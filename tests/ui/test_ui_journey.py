@@ -5,8 +5,7 @@ The resident's phone is played by requests: it opens the payment QR's URL (the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,10 +16,8 @@ from devices.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedQ
 from hq.seed import MAIN_HOUSE, MAIN_LAST_RECHARGE_FEN, NEW_HOUSE
 from hq.server import HqServer
 from kiosk.app import Terminal
-from kiosk.config import config_from_mapping
 from kiosk.screens import AmountScreen, HouseNumberScreen, IdleScreen, OverviewScreen, PaymentScreen, ResultScreen
 from offline_queue.states import TxState
-from ui.bridge import QtDispatcher, QtTimers
 from ui.main_window import MainWindow
 from ui.qt import Qt
 
@@ -28,24 +25,13 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def kiosk(qtbot: Any, tmp_path: Path, hq: HqServer) -> Iterator[tuple[Terminal, MainWindow]]:
-    config = config_from_mapping(
-        {
-            "terminal": {"id": "T-UI-TEST"},
-            "hq": {"url": hq.base_url, "connect_timeout_s": 1.0, "read_timeout_s": 3.0},
-            "ui": {"fullscreen": False, "orientation": "landscape", "language": "zh_CN"},
-            "payment": {"poll_interval_s": 0.1},
-            "storage": {"database": str(tmp_path / "terminal.db")},
-        }
-    )
-    dispatcher = QtDispatcher()
-    terminal = Terminal(config, dispatcher.dispatch, QtTimers())
-    window = MainWindow(terminal.journey, config, terminal.translator)
-    qtbot.addWidget(window)
-    terminal.start()
-    window.present()
-    yield terminal, window
-    terminal.stop()
+def kiosk(start_kiosk: Callable[..., tuple[Terminal, MainWindow]], hq: HqServer) -> tuple[Terminal, MainWindow]:
+    return start_kiosk({
+        "terminal": {"id": "T-UI-TEST"},
+        "hq": {"url": hq.base_url, "connect_timeout_s": 1.0, "read_timeout_s": 3.0},
+        "ui": {"fullscreen": False, "orientation": "landscape", "language": "zh_CN"},
+        "payment": {"poll_interval_s": 0.1},
+    })
 
 
 def showing(window: MainWindow, kind: type) -> bool:
