@@ -7,7 +7,6 @@ with an anti-forgery token; commands go to the terminal in its next heartbeat's 
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 from urllib.parse import parse_qs, quote
 
@@ -16,13 +15,13 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from hq import commands, fleet
+from hq import commands, fleet, login_throttle
 from hq.clock import as_utc
 from hq.context import HqContext, request_context
 from hq.errors import HqError
 from hq.fleet_context import FleetContext, request_fleet
 from hq.fleet_schemas import COMMAND_KINDS
-from hq.operators import COOKIE_NAME, OperatorSession, authenticate, form_token, issue_cookie, read_cookie
+from hq.operators import COOKIE_NAME, OperatorSession, form_token, issue_cookie, read_cookie
 from hq.signing import SIGNED_HEADERS
 from hq.templating import TEMPLATE_DIR, china_time
 
@@ -111,22 +110,23 @@ async def login(request: Request, ctx: Ctx, fleet_ctx: Fleet) -> Response:
     form = await _form(request)
     username, password = form.get("username", ""), form.get("password", "")
     target = _safe_next(form.get("next"))
-    now = time.monotonic()
-    if fleet_ctx.logins.blocked(username, now):
+    # One trip to a worker thread: the throttle's check (shared by every HQ process on the database), the
+    # password, and the failure recorded or the failures cleared (hq/login_throttle.py).
+    now = as_utc(ctx.clock())
+    attempt = await run_in_threadpool(login_throttle.attempt_login, ctx.sessions, username, password, now)
+    if attempt.blocked:
         return templates.TemplateResponse(
             request, "fleet/login.html", {"next": target, "error": "blocked"}, status_code=429
         )
-    operator = await run_in_threadpool(authenticate, ctx.sessions, username, password)
+    operator = attempt.operator
     if operator is None:
-        fleet_ctx.logins.failed(username, now)
         fleet_ctx.count("operator_login_failed")
         return templates.TemplateResponse(
             request, "fleet/login.html", {"next": target, "error": "wrong"}, status_code=401
         )
-    fleet_ctx.logins.succeeded(username)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE_NAME, issue_cookie(fleet_ctx.session_key, operator, as_utc(ctx.clock())),
+        COOKIE_NAME, issue_cookie(fleet_ctx.session_key, operator, now),
         max_age=int(fleet_ctx.session_max_age.total_seconds()), httponly=True, samesite="strict",
         secure=request.url.scheme == "https", path="/fleet",
     )

@@ -1,5 +1,5 @@
 """Tables of the fleet: registered terminals, their latest state and beat history, remote commands, counters
-reported by the terminals, and the operators who log in to the dashboard.
+reported by the terminals, the operators who log in to the dashboard and their recent failed logins.
 
 On the same declarative base as ``hq.models``, so ``create_all`` adds them to an existing database.
 """
@@ -138,3 +138,17 @@ class Operator(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OperatorLoginFailure(Base):
+    """A failed dashboard login, kept for the login throttle's window (hq/login_throttle.py).
+
+    In the database so every HQ process on it shares the throttle and a restart does not reset it; rows older
+    than the window are pruned as failures are recorded.
+    """
+
+    __tablename__ = "operator_login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

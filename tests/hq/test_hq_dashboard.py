@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from fleet_helpers import SignedClient, register_terminal, signed_headers
-from hq_helpers import FakeClock
+from hq_helpers import NOW, FakeClock
+from sqlalchemy import select
 
 from hq import commands
 from hq.context import hq_context
+from hq.db import read_session
+from hq.fleet_context import fleet_context
+from hq.fleet_models import OperatorLoginFailure
 from hq.operators import COOKIE_NAME, add_operator, hash_password, set_disabled, set_password, verify_password
 
 PASSWORD = "correct horse battery"
@@ -64,10 +68,90 @@ def test_no_open_redirect_after_login(client: TestClient) -> None:
     assert _login(client, next_="https://evil.example/").headers["location"] == "/fleet"  # type: ignore[attr-defined]
 
 
-def test_guessing_is_slowed_down(client: TestClient) -> None:
+@pytest.fixture
+def throttled_apps(make_client: Callable[..., TestClient], db_url: str,
+                   clock: FakeClock) -> tuple[TestClient, TestClient]:
+    """Two apps on one database (SQLite and PostgreSQL), as two HQ processes: the login throttle is shared."""
+    first, second = make_client(db_url), make_client(db_url)
+    add_operator(hq_context(first.app).sessions, "alice", PASSWORD, clock())  # type: ignore[arg-type]
+    return first, second
+
+
+def _status(client: TestClient, password: str = PASSWORD) -> int:
+    return _login(client, password).status_code  # type: ignore[attr-defined]
+
+
+def _failure_rows(client: TestClient) -> list[tuple[str, datetime]]:
+    with read_session(hq_context(client.app).sessions) as session:  # type: ignore[arg-type]
+        rows = session.execute(select(OperatorLoginFailure.username, OperatorLoginFailure.failed_at))
+        return sorted((name, at) for name, at in rows)
+
+
+def test_guessing_is_slowed_down(throttled_apps: tuple[TestClient, TestClient]) -> None:
+    client, _ = throttled_apps
     for _ in range(5):
-        assert _login(client, "wrong password!").status_code == 401  # type: ignore[attr-defined]
-    assert _login(client).status_code == 429  # type: ignore[attr-defined]  # even the right one, for a while
+        assert _status(client, "wrong password!") == 401
+    blocked = _login(client)
+    assert blocked.status_code == 429 and "login-error" in blocked.text  # type: ignore[attr-defined]  # even the right one
+    assert fleet_context(client.app).counters.snapshot()["operator_login_failed"] == 5  # type: ignore[arg-type]
+
+
+def test_the_throttle_is_shared_by_every_process_on_the_database(
+    throttled_apps: tuple[TestClient, TestClient],
+) -> None:
+    first, second = throttled_apps
+    for _ in range(5):
+        assert _status(first, "wrong password!") == 401
+    assert _status(second) == 429  # another process (or this one after a restart) refuses too
+    assert _status(second, "wrong password!") == 429
+    assert _login(second).status_code == 429  # type: ignore[attr-defined]
+    assert len(_failure_rows(first)) == 5  # refused logins are not recorded: they never reached the password
+
+
+def test_failures_age_out_after_the_window(throttled_apps: tuple[TestClient, TestClient], clock: FakeClock) -> None:
+    first, second = throttled_apps
+    for _ in range(4):
+        assert _status(first, "wrong password!") == 401
+    clock.advance(seconds=100)
+    assert _status(second, "wrong password!") == 401  # the fifth, 100 s after the first four
+    assert _status(first) == 429
+    clock.advance(seconds=199)
+    assert _status(second) == 429  # 299 s after the first four: still five within the window
+    clock.advance(seconds=1)
+    assert _status(first, "wrong password!") == 401  # the first four aged out: one failure left in the window
+    # Recording that failure pruned the four that aged out.
+    assert [at for _, at in _failure_rows(first)] == [NOW + timedelta(seconds=100), NOW + timedelta(seconds=300)]
+    assert _status(second, "wrong password!") == 401
+    assert _status(first) == 303
+
+
+def test_a_success_clears_the_failures(throttled_apps: tuple[TestClient, TestClient]) -> None:
+    first, second = throttled_apps
+    for _ in range(4):
+        assert _status(first, "wrong password!") == 401
+    assert _status(second) == 303
+    assert _failure_rows(first) == []
+    for _ in range(5):  # five more tries, not one
+        assert _status(first, "wrong password!") == 401
+    assert _status(second) == 429
+
+
+def test_the_throttle_is_per_name(throttled_apps: tuple[TestClient, TestClient], clock: FakeClock) -> None:
+    first, second = throttled_apps
+    add_operator(hq_context(first.app).sessions, "bob", PASSWORD, clock())  # type: ignore[arg-type]
+    for _ in range(5):
+        assert _status(first, "wrong password!") == 401
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    bob = second.post("/fleet/login", content=f"username=bob&password={PASSWORD}", headers=form,
+                      follow_redirects=False)
+    assert bob.status_code == 303 and _status(second) == 429
+    # A name no operator can have (too long for the table, or with a NUL PostgreSQL refuses) is just wrong.
+    for name in ("x" * 200, "eve%00"):
+        for _ in range(6):
+            odd = second.post("/fleet/login", content=f"username={name}&password=guess", headers=form,
+                              follow_redirects=False)
+            assert odd.status_code == 401
+    assert {name for name, _ in _failure_rows(first)} == {"alice"}
 
 
 def test_a_forged_or_stale_cookie_is_worth_nothing(client: TestClient, clock: FakeClock) -> None:
