@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -15,6 +18,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "sqlite:///hq.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -91,7 +96,7 @@ def create_engine_for(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseUrlError(f"bad database URL {parsed!r}: {exc}") from exc
     if is_sqlite:
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, None if kwargs.get("poolclass") is StaticPool else parsed.database)
     return engine
 
 
@@ -107,11 +112,62 @@ def _default_postgres_driver() -> str:
     return "postgresql"
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class _SqliteWriteLock:
+    """Queues the writers of one SQLite database: this process's threads on a lock, then every process on an
+    ``flock`` of a file beside the database (``<database>.write-lock``).
+
+    Waiting here instead of in SQLite's busy handler matters under load: that handler retries a locked database
+    after growing sleeps (up to 100 ms each), so a writer could wait seconds for a lock that is free most of the
+    time, while a waiter on these locks is woken as soon as the holder lets go. Re-entrant, like the thread lock.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._path = f"{database}.write-lock" if database else None
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0  # only the thread holding _threads touches it
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0:
+            try:
+                fd = self._file()
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _file(self) -> int | None:
+        # An flock belongs to an open file description, which a forked child would share with its parent: each
+        # process opens the file for itself.
+        if self._path is None or (self._fd is not None and self._pid == os.getpid()):
+            return self._fd
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            log.warning("cannot open %s (%s): writers of other processes will meet SQLite's busy timeout",
+                        self._path, exc)
+            self._path = None
+            return None
+        self._fd, self._pid = fd, os.getpid()
+        weakref.finalize(self, os.close, fd)
+        return fd
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    _WRITE_LOCKS[engine] = threading.RLock()
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _SqliteWriteLock] = weakref.WeakKeyDictionary()
+
+
+def _configure_sqlite(engine: Engine, database: str | None) -> None:
+    _WRITE_LOCKS[engine] = _SqliteWriteLock(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -152,10 +208,8 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     The caller commits; anything not committed is rolled back on exit. After a commit or rollback, open a
     new write_session for the next write transaction.
 
-    On SQLite, this process's writers first queue on a lock of their own: SQLite's busy handler retries a
-    locked database after growing sleeps (up to 100 ms each), so under load a writer could wait seconds for a
-    lock free most of the time; a waiter on the process lock is woken as soon as it is released. Writers of
-    other processes still meet the busy timeout.
+    On SQLite, writers first queue on locks of HQ's own, in this process and across processes
+    (:class:`_SqliteWriteLock`), rather than in SQLite's busy handler.
     """
     lock = _WRITE_LOCKS.get(factory.kw["bind"])
     with lock if lock is not None else nullcontext(), factory() as session:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -111,3 +116,67 @@ def test_writers_of_this_process_queue_on_a_lock_not_on_sqlite_busy_retries(tmp_
     with engine.connect() as conn:
         assert sorted(conn.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
     engine.dispose()
+
+
+_HOLDER = """
+import sys
+from sqlalchemy import text
+from hq.db import create_engine_for, make_session_factory, write_session
+sessions = make_session_factory(create_engine_for(sys.argv[1]))
+with write_session(sessions) as session:
+    session.execute(text("INSERT INTO t VALUES (1)"))
+    print("holding", flush=True)
+    sys.stdin.readline()
+    session.commit()
+"""
+
+
+def test_writers_of_other_processes_queue_on_a_file_lock_not_on_sqlite_busy_retries(tmp_path: Path) -> None:
+    """Another process holding a write transaction holds ``<database>.write-lock``; a writer here waits on that
+    lock, so with SQLite's busy timeout set to nothing it still gets through once the other commits."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = create_engine_for(url)
+    event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.execute("PRAGMA busy_timeout = 0"))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, url], cwd=Path(__file__).parents[2],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline() == "holding\n"
+        probe = os.open(tmp_path / "w.db.write-lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(probe)
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                with write_session(make_session_factory(engine)) as session:
+                    session.execute(text("INSERT INTO t VALUES (2)"))
+                    session.commit()
+            except BaseException as exc:  # reported by the test thread
+                errors.append(exc)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        _wait_until_blocked_on_flock(os.getpid())
+        holder.stdin.write("commit\n")
+        holder.stdin.flush()
+        assert holder.wait(10) == 0
+        writer.join(10)
+        assert errors == []
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
+    engine.dispose()
+
+
+def _wait_until_blocked_on_flock(pid: int, timeout: float = 10.0) -> None:
+    """Until /proc/locks lists a waiter (``->``) of process ``pid``: the writer is queued on the file lock."""
+    deadline = time.monotonic() + timeout
+    while not any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines()):
+        assert time.monotonic() < deadline, "the writer never waited on the file lock"
+        time.sleep(0.01)
