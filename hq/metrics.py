@@ -1,8 +1,9 @@
 """``GET /metrics``: the fleet's and the payments' figures in Prometheus' plain text exposition format (0.0.4).
 
 Hand-written rather than prometheus_client: every figure is read from the database at scrape time (so several
-HQ processes agree), and the few process counters live in the fleet context. Payments per service come from
-HQ's orders; journey times by entry method from the totals the terminals report in their heartbeats.
+HQ processes agree), and HQ's own counters live in the fleet context, shared by its worker processes. Payments
+per service come from HQ's orders; journey times by entry method from the totals the terminals report in their
+heartbeats.
 
 Payment success ratio = paid ÷ (paid + declined + expired): orders whose payment was attempted and ended. An
 order the resident cancelled is not a failed payment; one still open is not counted yet.
@@ -85,7 +86,7 @@ def metrics(
     _fleet_figures(out, ctx, fleet)
     _payment_figures(out, ctx)
     _journey_figures(out, ctx)
-    _process_figures(out, fleet)
+    _hq_figures(out, fleet, as_utc(ctx.clock()).timestamp())
     return PlainTextResponse(out.text(), media_type=CONTENT_TYPE)
 
 
@@ -168,11 +169,15 @@ def _journey_figures(out: _Exposition, ctx: HqContext) -> None:
                    (({label: k}, n) for k, n in sorted(totals.get(name, {}).items())))
 
 
-def _process_figures(out: _Exposition, fleet: FleetContext) -> None:
-    counters = fleet.counters_snapshot()
-    out.family("kiosk_hq_heartbeats_received_total", "counter", "Heartbeats this HQ process accepted.",
+def _hq_figures(out: _Exposition, fleet: FleetContext, now: float) -> None:
+    """HQ's own counters since it started, summed over its worker processes."""
+    counters = fleet.counters.snapshot()
+    out.family("kiosk_hq_heartbeats_received_total", "counter", "Heartbeats HQ accepted.",
                [({}, counters.get("heartbeats", 0))])
     refusals = sorted((k.split(":", 1)[1], n) for k, n in counters.items() if k.startswith("refused:"))
-    out.family("kiosk_hq_refusals_total", "counter", "Terminal requests this HQ process refused, by code.",
+    out.family("kiosk_hq_refusals_total", "counter", "Terminal requests HQ refused, by code.",
                (({"code": code}, n) for code, n in refusals))
-    out.family("kiosk_hq_nonces_remembered", "gauge", "Nonces held against replay.", [({}, len(fleet.nonces))])
+    out.family("kiosk_hq_nonces_remembered", "gauge", "Nonces held against replay.",
+               [({}, fleet.nonces.remembered(now))])
+    out.family("kiosk_hq_nonce_slots", "gauge", "Slots of the nonce table (requests are refused with 503 "
+               "nonce_table_full when the nonces of the last 10 minutes crowd it).", [({}, fleet.nonces.slots)])

@@ -6,7 +6,7 @@ The terminal it identifies is in ``request.state.terminal_id`` (None for an unsi
 
 Refusals, each ``{"error": {"code", "message"}}``: 401 ``signature_missing``, ``signature_malformed``,
 ``timestamp_out_of_window`` (with ``server_time``), ``unknown_terminal``, ``signature_invalid``,
-``nonce_reused``; 403 ``terminal_revoked``, ``terminal_mismatch``.
+``nonce_reused``; 403 ``terminal_revoked``, ``terminal_mismatch``; 503 ``nonce_table_full`` (hq.nonce_table).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hq.db import read_session
 from hq.errors import HqError
 from hq.fleet_context import FleetContext, fleet_context
 from hq.models import Order
+from hq.nonce_table import NonceTableFull
 from hq.secret_box import SecretUnreadable
 from hq.signing import (
     NONCE_HEADER,
@@ -118,7 +119,13 @@ def verify_signed(
     if not any(signature_matches(secret, message, signature) for secret in credential.secrets_at(now)):
         raise _refuse(fleet, 401, "signature_invalid", "The signature does not match this request under the "
                       f"secret registered for {terminal_id}.")
-    if not fleet.nonces.first_use(terminal_id, nonce, float(timestamp), now.timestamp()):
+    try:
+        first = fleet.nonces.first_use(terminal_id, nonce, float(timestamp), now.timestamp())
+    except NonceTableFull:
+        log.error("nonce table full (%d slots): refusing requests until nonces age out", fleet.nonces.slots)
+        raise _refuse(fleet, 503, "nonce_table_full", "HQ remembers too many recent requests to check this one "
+                      "against replay; try again shortly.") from None
+    if not first:
         raise _refuse(fleet, 401, "nonce_reused", "This nonce was already used: a request is signed once.")
     return terminal_id
 

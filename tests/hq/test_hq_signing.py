@@ -12,8 +12,9 @@ from hq_helpers import ORDER_BODY, FakeClock, new_key
 from sqlalchemy import select
 
 from hq.context import hq_context
-from hq.fleet_context import NonceCache, fleet_context
+from hq.fleet_context import fleet_context
 from hq.fleet_models import TerminalRecord
+from hq.nonce_table import NonceTable
 from hq.signing import TERMINAL_HEADER, canonical_string
 from hq.terminals import RegistryError, revoke, rotate
 from kiosk import signing as kiosk_signing
@@ -104,13 +105,13 @@ def test_replayed_nonce_is_refused(t1: SignedClient) -> None:
     assert again.status_code == 401 and _code(again) == "nonce_reused"
 
 
-def test_nonces_are_forgotten_once_their_window_has_passed() -> None:
-    cache = NonceCache()
-    assert cache.first_use("T", "n1", 1000.0, 1000.0)
-    assert not cache.first_use("T", "n1", 1000.0, 1299.0)
-    assert cache.first_use("T", "n2", 1400.0, 1400.0)  # n1 expired at 1300 and is dropped here
-    assert len(cache) == 1
-    assert cache.first_use("T2", "n2", 1400.0, 1400.0)  # nonces are per terminal
+def test_a_full_nonce_table_refuses_with_503_rather_than_forget_a_nonce(t1: SignedClient) -> None:
+    fleet = fleet_context(t1.client.app)  # type: ignore[arg-type]
+    fleet.nonces = NonceTable(slots=1, probes=1)  # room for one live nonce
+    assert t1.request("POST", "/api/v1/identify", CARD).status_code == 200
+    crowded = t1.request("POST", "/api/v1/identify", CARD)
+    assert crowded.status_code == 503 and _code(crowded) == "nonce_table_full"
+    assert fleet.counters.snapshot()["refused:nonce_table_full"] == 1
 
 
 def test_unknown_and_revoked_terminals(t1: SignedClient, clock: FakeClock) -> None:
