@@ -1,15 +1,16 @@
 """Long polls of an order's status (``GET /api/v1/orders/{order_no}?wait_s=...``): who waits, and waking them.
 
-A waiting request holds neither a database session nor a thread: it awaits an asyncio event of its own. Two
+A waiting request holds neither a database session nor a thread: it awaits an asyncio event of its own. Three
 things set it:
 
 - every code path of this process that changes an order's status calls :meth:`OrderWatch.changed` once its
   transaction has committed (``hq.orders``: pay, decline, cancel, a confirmation decided; ``hq.code_payments``);
   these run on the thread pool or in the event loop, so waking goes through ``call_soon_threadsafe``;
+- when HQ runs as several worker processes, another worker's word that it changed an order (hq.peer_wake);
 - a sweep, one per event loop while anyone waits on it, re-reads every watched order in one query each
-  ``recheck_s`` (1 s): it sees a change made by another HQ process on the same database, an unpaid order
-  reaching its expiry (a status no row change announces) and a payment-code confirmation falling due (decided
-  when the woken request reads the order, as any read does).
+  ``recheck_s`` (1 s): it sees a change made by another process on the same database (a worker's word that
+  was lost, the command line), an unpaid order reaching its expiry (a status no row change announces) and a
+  payment-code confirmation falling due (decided when the woken request reads the order, as any read does).
 
 A woken request reads the order again and answers it, or waits on if its status did not change after all.
 When the server shuts down, :meth:`OrderWatch.close` answers every waiting request at once (with the order as it
@@ -65,6 +66,8 @@ class OrderWatch:
         self._waiters: dict[str, set[_Waiter]] = {}
         self._sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self.closed = False
+        # Tells the other worker processes of this HQ (hq.peer_wake); None when this process serves alone.
+        self.announce: Callable[[str], None] | None = None
 
     def waiting(self, order_no: str | None = None) -> int:
         """How many requests wait now (on order ``order_no``, if given)."""
@@ -74,7 +77,14 @@ class OrderWatch:
             return sum(len(waiters) for waiters in self._waiters.values())
 
     def changed(self, order_no: str) -> None:
-        """Order ``order_no`` changed (its transaction committed): wake whoever waits on it. Any thread."""
+        """Order ``order_no`` changed (its transaction committed): wake whoever waits on it, here and, through
+        ``announce`` when set, in the other worker processes. Any thread."""
+        self.wake_here(order_no)
+        if self.announce is not None:
+            self.announce(order_no)
+
+    def wake_here(self, order_no: str) -> None:
+        """Wake whoever waits on order ``order_no`` in this process. Any thread."""
         with self._lock:
             waiters = tuple(self._waiters.get(order_no, ()))
         for waiter in waiters:
