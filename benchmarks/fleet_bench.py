@@ -60,6 +60,7 @@ from light_http import LightConnection
 
 from devices.base import CardReader, DeviceState, PaperState, QrScanner, Receipt, ReceiptPrinter
 from hq.db import create_engine_for, make_session_factory
+from hq.payment_codes import DEFAULT_CONFIRM_DELAY
 from hq.secret_box import SecretBox, load_master_key
 from hq.seed import DEMO_CARDS, seed_demo
 from hq.signing import canonical_string, sign
@@ -80,24 +81,23 @@ FAILURES: list[str] = []  # what the failed calls answered, to say why
 # ---- HQ in its own process ---------------------------------------------------------------------------------
 
 
-def serve_hq(db_url: str, port: int, key_file: str) -> None:
-    """The child: HQ's app as `kiosk-hq serve` builds it (signatures required), quiet."""
-    import uvicorn
-
-    from hq.app import create_app
+def serve_hq(db_url: str, port: int, key_file: str, workers: int) -> None:
+    """The child: HQ as `kiosk-hq serve --workers N` runs it (signatures required), quiet."""
     from hq.cli import EVENT_LOOP, KEEP_ALIVE_S
+    from hq.workers import WorkerPlan, serve
 
-    app = create_app(db_url, f"http://127.0.0.1:{port}", require_signatures=True,
-                     secret_box=SecretBox(load_master_key(key_file)))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_keep_alive=KEEP_ALIVE_S, loop=EVENT_LOOP)
+    plan = WorkerPlan(db_url=db_url, public_url=f"http://127.0.0.1:{port}", confirm_delay=DEFAULT_CONFIRM_DELAY,
+                      require_signatures=True, master_key=load_master_key(key_file), metrics_token=None,
+                      server={"log_level": "warning", "access_log": False, "timeout_keep_alive": KEEP_ALIVE_S,
+                              "loop": EVENT_LOOP})
+    sys.exit(serve(plan, "127.0.0.1", port, workers))
 
 
 @contextlib.contextmanager
-def hq_process(db_url: str, key_file: Path) -> Iterator[str]:
+def hq_process(db_url: str, key_file: Path, workers: int) -> Iterator[str]:
     port = dead_port()
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve-hq", db_url, str(port), str(key_file)],
+        [sys.executable, __file__, "--serve-hq", db_url, str(port), str(key_file), str(workers)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -459,12 +459,13 @@ def postgres() -> Iterator[str]:
 
 
 def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: float, steps: list[int],
-           duration: float, long_poll: bool = True) -> tuple[list[Row], list[str]]:
+           duration: float, long_poll: bool = True, workers: int = 2) -> tuple[list[Row], list[str]]:
     key_file = folder / "hq.key"
     ids = [f"T-{i:04d}" for i in range(terminals)]
     found = prepare_db(db_url, key_file, ids)
     rows: list[Row] = []
-    with hq_process(db_url, key_file) as url:
+    db_label = f"{db_label}, {workers} worker{'s' if workers > 1 else ''}"
+    with hq_process(db_url, key_file, workers) as url:
         print(f"[{db_label}] {terminals} terminals beating back to back for {window:.0f} s…", flush=True)
         bodies: dict[str, bytes] = {}
         rate, beat_p99 = bench_heartbeats(url, folder, found, window, bodies)
@@ -487,7 +488,7 @@ def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: flo
 
 
 def run(terminals: int = 40, window: float = 10.0, residents: str = DEFAULT_RESIDENTS, duration: float = 20.0,
-        with_postgres: bool = False, long_poll: bool = True) -> tuple[list[Row], list[str]]:
+        with_postgres: bool = False, long_poll: bool = True, workers: int = 2) -> tuple[list[Row], list[str]]:
     logging.getLogger().setLevel(logging.ERROR)  # the terminals' start-up lines would break up the output
     steps = [int(s) for s in residents.split(",") if s]
     rows: list[Row] = []
@@ -501,14 +502,15 @@ def run(terminals: int = 40, window: float = 10.0, residents: str = DEFAULT_RESI
     folder = Path(tempfile.mkdtemp(prefix="kiosk-fleet-bench-"))
     try:
         more, _ = run_on("SQLite", f"sqlite:///{folder / 'hq.db'}", folder, terminals, window, steps, duration,
-                         long_poll)
+                         long_poll, workers)
         rows += more
         if with_postgres:
             pg_folder = folder / "postgres"
             pg_folder.mkdir()
             try:
                 with postgres() as url:
-                    more, _ = run_on("PostgreSQL", url, pg_folder, terminals, window, steps, duration, long_poll)
+                    more, _ = run_on("PostgreSQL", url, pg_folder, terminals, window, steps, duration, long_poll,
+                                     workers)
                     rows += more
             except (RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as exc:
                 notes.append(f"PostgreSQL not measured: {exc}")
@@ -520,8 +522,8 @@ def run(terminals: int = 40, window: float = 10.0, residents: str = DEFAULT_RESI
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--serve-hq":
-        serve_hq(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) == 6 and sys.argv[1] == "--serve-hq":
+        serve_hq(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terminals", type=int, default=40)
@@ -529,11 +531,12 @@ def main() -> None:
     parser.add_argument("--residents", default=DEFAULT_RESIDENTS, help="residents at once, each step")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds each residents step runs")
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL (initdb, pg_ctl)")
+    parser.add_argument("--workers", type=int, default=2, help="HQ worker processes (kiosk-hq serve --workers)")
     parser.add_argument("--short-polls", action="store_true",
                         help="residents poll the status every second, as terminals did before the long poll")
     args = parser.parse_args()
     rows, notes = run(args.terminals, args.window, args.residents, args.duration, args.postgres,
-                      long_poll=not args.short_polls)
+                      long_poll=not args.short_polls, workers=args.workers)
     report("Fleet: heartbeats and the payment API under residents", rows, notes)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -18,8 +19,11 @@ from hq.errors import install_error_handlers
 from hq.fleet_context import FleetContext
 from hq.heartbeat import HeartbeatEndpoint
 from hq.models import Base
+from hq.nonce_table import NonceTable
 from hq.payment_codes import DEFAULT_CONFIRM_DELAY
+from hq.peer_wake import PeerWake
 from hq.secret_box import SecretBox
+from hq.shared_counters import SharedCounters
 from hq.terminal_auth import terminal_auth
 
 DEFAULT_ORDER_TTL = timedelta(minutes=10)
@@ -36,6 +40,7 @@ def create_app(
     require_signatures: bool = False,
     secret_box: SecretBox | None = None,
     metrics_token: str | None = None,
+    run_dir: Path | None = None,
 ) -> FastAPI:
     """The HQ app on database ``db_url`` (any SQLAlchemy URL).
 
@@ -49,6 +54,10 @@ def create_app(
     /api/v1 request is refused, else served as before (a signed one is always checked). ``secret_box`` holds
     the master key that encrypts terminal secrets and signs operator sessions (default: a random one, for
     tests); ``metrics_token``, if given, is the bearer token /metrics asks for.
+
+    ``run_dir`` is the directory the worker processes of one ``kiosk-hq serve --workers N`` share (hq.workers):
+    the replay table of nonces, the /metrics counters and the word that an order changed. Without it, this app
+    keeps them in its own memory, for one process. Release what the app holds with :func:`close_app`.
     """
     if order_ttl <= timedelta(0):
         raise ValueError("order_ttl must be positive")
@@ -72,10 +81,18 @@ def create_app(
         confirm_delay=confirm_delay,
     )
     box = secret_box or SecretBox.ephemeral()
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
     app.state.fleet = FleetContext(
         box=box, credentials=CredentialCache(app.state.hq.sessions, box, app.state.hq.clock),
         require_signatures=require_signatures, metrics_token=metrics_token,
+        nonces=NonceTable(run_dir / "nonces" if run_dir else None, key=box.derive("nonce-table")),
+        counters=SharedCounters(run_dir / "counters" if run_dir else None),
     )
+    app.state.peers = None
+    if run_dir is not None:
+        app.state.peers = PeerWake(run_dir / "wake", app.state.hq.watch.wake_here)
+        app.state.hq.watch.announce = app.state.peers.announce
     app.state.beat_writer = BeatWriter(app.state.hq, BeatBatches(app.state.hq, app.state.fleet))
     app.add_middleware(HeartbeatEndpoint)
     install_error_handlers(app)
@@ -92,3 +109,13 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Release what an app of :func:`create_app` holds: its word with other workers, its nonce table and
+    counters, and its database engine."""
+    if app.state.peers is not None:
+        app.state.peers.close()
+    app.state.fleet.nonces.close()
+    app.state.fleet.counters.close()
+    app.state.hq.engine.dispose()

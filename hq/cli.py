@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         f"by itself (default {DEFAULT_CONFIRM_DELAY.total_seconds():g})",
     )
 
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="HQ processes to serve with (default 1); about one per CPU core for a large fleet (docs/api.md)",
+    )
     fleet_cli.add_serve_options(serve)
     fleet_cli.add_commands(sub, DEFAULT_DB_URL, db_help)
 
@@ -119,7 +123,8 @@ EVENT_LOOP = "asyncio"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hq.app import create_app
+    from hq import workers
+    from hq.app import close_app
     from hq.server import ServerAnsweringLongPolls
 
     if not 0 <= args.port <= 65535:
@@ -132,18 +137,31 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.confirm_delay > 0:
         print(f"kiosk-hq: error: --confirm-delay must be positive, not {args.confirm_delay}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print(f"kiosk-hq: error: --workers must be at least 1, not {args.workers}", file=sys.stderr)
+        return 2
     try:
         trust, tls = fleet_cli.serve_options(args)
     except (MasterKeyError, OSError) as exc:
         print(f"kiosk-hq: error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(args.db, args.public_url, confirm_delay=timedelta(seconds=args.confirm_delay), **trust)  # type: ignore[arg-type]
+    _create_tables(args.db).dispose()
+    plan = workers.WorkerPlan(
+        db_url=args.db, public_url=args.public_url, confirm_delay=timedelta(seconds=args.confirm_delay),
+        require_signatures=trust.require_signatures, master_key=trust.master_key, metrics_token=trust.metrics_token,
+        server={"log_level": "info", "timeout_keep_alive": KEEP_ALIVE_S, "loop": EVENT_LOOP, **tls},
+    )
     scheme = "https" if tls else "http"
     print(f"HQ API on {scheme}://{args.host}:{args.port}/api/v1 (docs at /docs), fleet dashboard at /fleet, "
-          f"database {redact_url(args.db)}")
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S,
-                            loop=EVENT_LOOP, **tls)  # type: ignore[arg-type]
-    ServerAnsweringLongPolls(config).run()  # uvicorn.run's server, answering the status long polls on shutdown
+          f"database {redact_url(args.db)}, {args.workers} worker process(es)")
+    if args.workers > 1:
+        return workers.serve(plan, args.host, args.port, args.workers)
+    app = plan.app()
+    try:
+        # uvicorn.run's server, answering the status long polls on shutdown
+        ServerAnsweringLongPolls(uvicorn.Config(app, host=args.host, port=args.port, **plan.server)).run()
+    finally:
+        close_app(app)
     return 0
 
 

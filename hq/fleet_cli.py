@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -151,20 +152,23 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
 
 
-def serve_options(args: argparse.Namespace) -> tuple[dict[str, object], dict[str, object]]:
-    """``create_app`` and ``uvicorn.run`` keyword arguments from the trust options; MasterKeyError, OSError."""
+@dataclass(frozen=True)
+class Trust:
+    """The trust options of ``kiosk-hq serve`` as ``create_app`` takes them."""
+
+    require_signatures: bool
+    master_key: bytes = field(repr=False)
+    metrics_token: str | None = field(repr=False)
+
+
+def serve_options(args: argparse.Namespace) -> tuple[Trust, dict[str, str]]:
+    """The trust options, and the ``uvicorn.Config`` keyword arguments of TLS; MasterKeyError, OSError."""
     if bool(args.tls_cert) != bool(args.tls_key):
         raise MasterKeyError("--tls-cert and --tls-key go together")
     token = None
     if args.metrics_token_file:
         with open(args.metrics_token_file, encoding="utf-8") as fh:
             token = fh.read().strip() or None
-    app_kwargs: dict[str, object] = {
-        "require_signatures": not args.allow_unsigned,
-        "secret_box": SecretBox(load_master_key(args.key_file, create=True)),
-        "metrics_token": token,
-    }
-    server_kwargs: dict[str, object] = {}
-    if args.tls_cert:
-        server_kwargs = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
-    return app_kwargs, server_kwargs
+    trust = Trust(not args.allow_unsigned, load_master_key(args.key_file, create=True), token)
+    tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
+    return trust, tls

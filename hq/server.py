@@ -13,7 +13,7 @@ from types import TracebackType
 import uvicorn
 from fastapi import FastAPI
 
-from hq.app import DEFAULT_ORDER_TTL, create_app
+from hq.app import DEFAULT_ORDER_TTL, close_app, create_app
 from hq.clock import Clock, utc_now
 from hq.context import hq_context
 from hq.fleet_context import fleet_context
@@ -174,7 +174,7 @@ class HqServer:
             sock.close()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving, wait for the thread, dispose of the database engine. Safe to call twice."""
+        """Stop serving, wait for the thread, release the app (:func:`hq.app.close_app`). Safe to call twice."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -183,7 +183,7 @@ class HqServer:
                 self._server.force_exit = True
                 self._thread.join(timeout)
         if self.app is not None:
-            hq_context(self.app).engine.dispose()
+            close_app(self.app)
         self._thread = None
         self._server = None
         self._base_url = None

@@ -21,8 +21,7 @@ import pytest
 from hq_helpers import NOW, PUBLIC_URL, FakeClock
 from sqlalchemy import create_engine, text
 
-from hq.app import create_app
-from hq.context import hq_context
+from hq.app import close_app, create_app
 from hq.db import create_engine_for
 from hq.seed import seed_demo
 from hq.server import HqServer
@@ -162,7 +161,7 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., TestClient]]:
 
     yield make
     for app in apps:
-        hq_context(app).engine.dispose()
+        close_app(app)
 
 
 @pytest.fixture

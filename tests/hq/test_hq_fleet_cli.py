@@ -99,12 +99,13 @@ def test_serve_requires_signatures_unless_told(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("s3cret\n")
     args = _parser().parse_args(["serve", "--key-file", str(tmp_path / "hq.key"), "--metrics-token-file", str(token)])
-    app_kwargs, tls = serve_options(args)
-    assert app_kwargs["require_signatures"] is True and app_kwargs["metrics_token"] == "s3cret" and tls == {}
+    trust, tls = serve_options(args)
+    assert trust.require_signatures is True and trust.metrics_token == "s3cret" and tls == {}
+    assert trust.master_key == load_master_key(tmp_path / "hq.key")
     args = _parser().parse_args(["serve", "--key-file", str(tmp_path / "hq.key"), "--allow-unsigned",
                                  "--tls-cert", "c.pem", "--tls-key", "k.pem"])
-    app_kwargs, tls = serve_options(args)
-    assert app_kwargs["require_signatures"] is False and tls == {"ssl_certfile": "c.pem", "ssl_keyfile": "k.pem"}
+    trust, tls = serve_options(args)
+    assert trust.require_signatures is False and tls == {"ssl_certfile": "c.pem", "ssl_keyfile": "k.pem"}
     args = _parser().parse_args(["serve", "--key-file", str(tmp_path / "hq.key"), "--tls-cert", "c.pem"])
     with pytest.raises(MasterKeyError):
         serve_options(args)

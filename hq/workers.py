@@ -1,0 +1,139 @@
+"""``kiosk-hq serve --workers N``: N HQ processes on one listening socket and one database.
+
+One Python process serves HQ on about one core, its event loop and database threads taking turns at the GIL. Each
+worker here is a whole HQ app in a spawned process, accepting from the socket this parent binds. What the
+workers share they share through a run directory this parent makes (in ``/dev/shm`` where there is one) and
+removes at the end:
+
+- ``nonces``: the replay table of signed requests (hq.nonce_table), so a nonce used at one worker is refused at
+  every other;
+- ``counters``: the counters /metrics shows (hq.shared_counters), summed over the workers;
+- ``wake/``: each worker's socket for the word that an order changed (hq.peer_wake), so a long poll waiting in
+  one worker answers as soon as another takes the payment.
+
+The rest they share through the database (SQLite writers of all processes queue on one file lock, hq.db). A
+worker that dies is replaced; one that cannot start stops them all.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from hq.app import close_app, create_app
+from hq.secret_box import SecretBox
+from hq.server import ServerAnsweringLongPolls
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+STARTUP_FAILURE = 3  # uvicorn's exit status for a server that could not start (uvicorn.config.STARTUP_FAILURE)
+CHECK_S = 0.5  # how often the parent looks for a worker that has stopped
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What each worker builds its app and server from: plain values, as it travels to a spawned process."""
+
+    db_url: str
+    public_url: str | None
+    confirm_delay: timedelta
+    require_signatures: bool
+    master_key: bytes = field(repr=False)
+    metrics_token: str | None = field(repr=False)
+    server: dict[str, Any]  # uvicorn.Config keyword arguments: log level, keep-alive, event loop, TLS
+    run_dir: Path | None = None
+
+    def app(self) -> FastAPI:
+        """This worker's HQ app; the tables exist already (the parent made them)."""
+        return create_app(
+            self.db_url, self.public_url, confirm_delay=self.confirm_delay, create_tables=False,
+            require_signatures=self.require_signatures, secret_box=SecretBox(self.master_key),
+            metrics_token=self.metrics_token, run_dir=self.run_dir,
+        )
+
+
+def serve(plan: WorkerPlan, host: str, port: int, workers: int) -> int:
+    """Bind ``host:port``, run ``workers`` workers until SIGINT or SIGTERM; the exit status for the command."""
+    shm = Path("/dev/shm")
+    run_dir = Path(tempfile.mkdtemp(prefix="kiosk-hq-", dir=shm if os.access(shm, os.W_OK) else None))
+    try:
+        plan = WorkerPlan(**{**plan.__dict__, "run_dir": run_dir})
+        listening = uvicorn.Config(plan.app, factory=True, host=host, port=port, **plan.server).bind_socket()
+        return _supervise(plan, listening, workers)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _supervise(plan: WorkerPlan, listening: socket.socket, workers: int) -> int:
+    spawn = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def start() -> BaseProcess:
+        process = spawn.Process(target=_run_worker, args=(plan, os.getpid(), [listening]), name="kiosk-hq-worker")
+        process.start()
+        return process
+
+    status = 0
+    running = [start() for _ in range(workers)]
+    try:
+        while not stop.wait(CHECK_S):
+            for index, process in enumerate(running):
+                if process.exitcode is None:
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    print(f"kiosk-hq: error: worker {process.pid} could not start; stopping", file=sys.stderr)
+                    status = 1
+                    stop.set()
+                    break
+                print(f"kiosk-hq: worker {process.pid} stopped (exit status {process.exitcode}); starting another",
+                      file=sys.stderr)
+                running[index] = start()
+    finally:
+        for process in running:
+            if process.exitcode is None:
+                process.terminate()  # SIGTERM: the worker answers its long polls and finishes its requests
+        for process in running:
+            process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        listening.close()
+    return status
+
+
+def _run_worker(plan: WorkerPlan, parent: int, sockets: list[socket.socket]) -> None:
+    _stop_with(parent)
+    try:
+        app = plan.app()
+    except Exception as exc:
+        print(f"kiosk-hq: error: worker {os.getpid()} cannot build HQ: {exc.__class__.__name__}: {exc}",
+              file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
+    try:
+        ServerAnsweringLongPolls(uvicorn.Config(app, **plan.server)).run(sockets=sockets)
+    finally:
+        close_app(app)
+
+
+def _stop_with(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM when the parent dies, however it dies (Linux): a parent killed
+    outright must not leave workers serving on its port with nobody to stop them."""
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took hold
+        os.kill(os.getpid(), signal.SIGTERM)
