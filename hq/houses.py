@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from hq.clock import CHINA_TZ, month_key
 from hq.errors import HqError
@@ -76,7 +76,7 @@ def get_house(session: Session, house_id: str) -> House:
     house = session.scalars(
         select(House)
         .where(House.id == house_id)
-        .options(selectinload(House.meters), selectinload(House.accounts), selectinload(House.community))
+        .options(selectinload(House.meters), selectinload(House.accounts), joinedload(House.community))
     ).first()
     if house is None:
         raise HqError(404, "unknown_house", f"No house {house_id}.")
@@ -110,20 +110,16 @@ def overview(session: Session, house_id: str, now: datetime) -> OverviewOut:
                 usage=[UsageMonthOut(month=u.month, kwh=round(u.kwh, 1)) for u in complete],
             )
         )
-    last = session.scalars(
-        select(Order)
-        .where(Order.house_id == house.id, Order.status == PAID)
-        .order_by(Order.paid_at.desc(), Order.order_no)
-        .limit(1)
-    ).first()
-    last_out = None
-    recent = session.scalars(
-        select(Order.amount_fen)
+    # The latest paid recharges, newest first: the last one, and the usual amounts from all of them.
+    recent = session.execute(
+        select(Order.meter_id, Order.amount_fen, Order.method, Order.paid_at)
         .where(Order.house_id == house.id, Order.status == PAID)
         .order_by(Order.paid_at.desc(), Order.order_no)
         .limit(USUAL_FROM_LAST)
     ).all()
-    if last is not None and last.paid_at is not None:
+    last_out = None
+    if recent and recent[0].paid_at is not None:
+        last = recent[0]
         last_out = LastRechargeOut(
             meter_id=last.meter_id, amount_fen=last.amount_fen, method=last.method, at=last.paid_at
         )
@@ -139,7 +135,7 @@ def overview(session: Session, house_id: str, now: datetime) -> OverviewOut:
             for a in house.accounts
         ],
         last_recharge=last_out,
-        usual_amounts_fen=usual_amounts(list(recent)),
+        usual_amounts_fen=usual_amounts([row.amount_fen for row in recent]),
     )
 
 

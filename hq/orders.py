@@ -14,7 +14,8 @@ import secrets
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -149,21 +150,18 @@ def create_order(
                 return status, payload, True
             now = ctx.now()
             status, payload, order = _process(session, body, now, ctx, base_url)
+        record_row = {
+            "key": idempotency_key, "request_hash": body_hash, "status_code": status,
+            "response_body": json.dumps(payload, ensure_ascii=False),
+            "order_no": order.order_no if order is not None else None, "created_at": now,
+        }
+        # Core inserts, not the ORM's flush: its bookkeeping would run while every other writer waits.
         with write_session(ctx.sessions) as session:
-            if order is not None:
-                order.idempotency_key = idempotency_key
-                session.add(order)
-            session.add(
-                IdempotencyRecord(
-                    key=idempotency_key,
-                    request_hash=body_hash,
-                    status_code=status,
-                    response_body=json.dumps(payload, ensure_ascii=False),
-                    order_no=order.order_no if order is not None else None,
-                    created_at=now,
-                )
-            )
             try:
+                if order is not None:
+                    order.idempotency_key = idempotency_key
+                    session.execute(insert(Order).values(_column_values(order)))
+                session.execute(insert(IdempotencyRecord).values(record_row))
                 session.commit()
             except IntegrityError:
                 # Another request stored this key first (or, astronomically rarely, the order number
@@ -172,6 +170,14 @@ def create_order(
                 continue
             return status, payload, False
     raise HqError(503, "busy", "Could not store the order; try again with the same Idempotency-Key.")
+
+
+def _column_values(order: Order) -> dict[str, Any]:
+    """The columns set on a new, unsaved order (the others take their defaults)."""
+    return {attr.key: getattr(order, attr.key) for attr in _ORDER_COLUMNS if attr.key in order.__dict__}
+
+
+_ORDER_COLUMNS = sa_inspect(Order).column_attrs
 
 
 def _read_order(ctx: HqContext, order_no: str) -> Order:
@@ -314,10 +320,11 @@ def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
         if closed is not None:
             credit(session, order_no, closed.meter_id, closed.amount_fen)
             session.commit()
+    if closed is not None:
+        ctx.watch.changed(order_no)  # before the read below: a waiting long poll reads the order itself
     order = _read_order(ctx, order_no)  # after the write lock is released: 404 unknown_order if there is none
     if closed is None:
         return order, _outcome_for_closed(order, now)
-    ctx.watch.changed(order_no)
     return order, "paid"
 
 

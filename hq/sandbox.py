@@ -43,23 +43,23 @@ def checkout(order_no: str, request: Request, ctx: Ctx) -> Response:
 
 
 def _finish(request: Request, ctx: HqContext, order_no: str, pay: bool) -> Response:
-    outcome = None
+    found = None
     if ORDER_NO_RE.fullmatch(order_no):
         try:
-            _order, outcome = orders.pay_order(ctx, order_no) if pay else orders.decline_order(ctx, order_no)
+            found = orders.pay_order(ctx, order_no) if pay else orders.decline_order(ctx, order_no)
         except HqError as exc:
             if exc.code != "unknown_order":
                 raise
-    view = load_order_view(ctx, order_no) if outcome is not None else None
-    if outcome is None or view is None:
+    if found is not None and wants_json(request):
+        # The order alone: the house and meter of the page are not read (as a wallet's notification needs none).
+        return JSONResponse(orders.order_out(found[0], ctx.now(), ctx.base_url(request)).model_dump(mode="json"))
+    view = load_order_view(ctx, order_no) if found is not None else None
+    if found is None or view is None:
         if wants_json(request):
             return error_response(404, "unknown_order", f"No order {order_no}.")
         return not_found_page(request, order_no)
-    if wants_json(request):
-        body = orders.order_out(view.order, ctx.now(), ctx.base_url(request)).model_dump(mode="json")
-        return JSONResponse(body)
-    zh, en = OUTCOME_TEXT[outcome]
-    context = {**view.context(), "outcome": outcome, "outcome_zh": zh, "outcome_en": en}
+    zh, en = OUTCOME_TEXT[found[1]]
+    context = {**view.context(), "outcome": found[1], "outcome_zh": zh, "outcome_en": en}
     return templates.TemplateResponse(request, "result.html", context)
 
 
