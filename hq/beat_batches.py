@@ -55,8 +55,11 @@ class BeatBatches:
         for terminal_id, _, values in rows:
             latest.setdefault(terminal_id, {}).update(values)
             counted[terminal_id] = counted.get(terminal_id, 0) + 1
+        # Rows in terminal order, here and for the counts below: another worker's batch may hold the same
+        # terminals, and on PostgreSQL two transactions locking rows in different orders deadlock.
         by_columns: dict[frozenset[str], list[dict[str, object]]] = {}
-        for terminal_id, values in latest.items():
+        for terminal_id in ids:
+            values = latest[terminal_id]
             by_columns.setdefault(frozenset(values), []).append(
                 {"terminal_id": terminal_id, "beats": counted[terminal_id], **values})
         for columns, params in by_columns.items():
@@ -67,7 +70,7 @@ class BeatBatches:
             "queue_waiting": beat.queue.waiting, "queue_attention": beat.queue.needs_attention,
             "latency_ms": beat.latency_ms, "cut_off_s": beat.cut_off_s,
         } for terminal_id, beat, values in rows])
-        for terminal_id, beat in beats:
+        for terminal_id, beat in sorted(beats, key=lambda item: item[0]):
             _add_counts(session, terminal_id, beat.counts)
         with_commands = set(conn.execute(_WITH_OPEN_COMMANDS, {"ids": ids}).scalars())
         answers = []

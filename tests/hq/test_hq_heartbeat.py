@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from fleet_helpers import SignedClient, beat_body, register_terminal
 from hq_helpers import FakeClock
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hq import commands
 from hq.beat_batches import BeatBatches
@@ -170,6 +170,34 @@ def test_a_batch_with_two_beats_of_a_new_terminal_and_a_command(client: TestClie
         assert history == ["T-0001", "T-0002", "T-0001"]
         counter = session.scalars(select(TerminalCounter).where(TerminalCounter.terminal_id == "T-0001")).one()
         assert (counter.name, counter.label, counter.value) == ("language", "en", 2.0)
+
+
+def test_a_batch_updates_terminals_rows_in_terminal_order(client: TestClient) -> None:
+    """Whatever order the beats came in: two workers' batches holding the same terminals then lock their rows in
+    one order, where on PostgreSQL opposite orders deadlock (and a deadlocked batch is written again beat by beat)."""
+    for terminal_id in ("T-0001", "T-0002", "T-0003"):
+        register_terminal(client, terminal_id)
+    ctx, fleet = hq_context(client.app), fleet_context(client.app)  # type: ignore[arg-type]
+    beat = HeartbeatIn.model_validate(beat_body(counts={"languages": {"en": 1}}))
+    touched: dict[str, list[str]] = {"terminal_status": [], "terminal_counter": []}
+
+    def note(_conn: object, _cursor: object, statement: str, parameters: object, *_rest: object) -> None:
+        table = next((t for t in touched if f"INTO {t.upper()}" in statement.upper()
+                      or f"UPDATE {t.upper()}" in statement.upper()), None)
+        if table is not None:
+            rows = parameters if isinstance(parameters, list) else [parameters]
+            touched[table].extend(str(value) for row in rows for value in (
+                row.values() if isinstance(row, dict) else row) if str(value).startswith("T-"))
+
+    event.listen(ctx.engine, "before_cursor_execute", note)
+    try:
+        with write_session(ctx.sessions) as session:
+            BeatBatches(ctx, fleet)(session, [("T-0003", beat), ("T-0001", beat), ("T-0002", beat)])
+            session.commit()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", note)
+    assert touched["terminal_status"] == ["T-0001", "T-0002", "T-0003"]
+    assert touched["terminal_counter"] == ["T-0001", "T-0002", "T-0003"]
 
 
 def test_history_past_its_retention_is_pruned_at_the_first_beat(
