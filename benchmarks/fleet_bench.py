@@ -1,7 +1,8 @@
 """The fleet against one HQ on loopback: heartbeats a second HQ takes, and the payment API's p99 under residents.
 
-HQ runs as its own process (as in the field, where it is another machine): the app of `kiosk-hq serve`, signatures
-required, without access logs (`--serve-hq`, a child of this script), on SQLite or on a throwaway PostgreSQL.
+HQ runs in processes of its own (as in the field, where it is another machine), as `kiosk-hq serve --workers N`
+runs it (hq.workers: a parent and N workers on one socket), signatures required, without access logs
+(`--serve-hq`, a child of this script), on SQLite or on a throwaway PostgreSQL.
 
 (a) **Heartbeats.** N real terminal cores (`kiosk.app.Terminal`: store, journey, outbox worker, heartbeat worker,
     fake devices) each registered at HQ with its own secret; their heartbeat workers are set to beat back to back
@@ -493,8 +494,8 @@ def run(terminals: int = 40, window: float = 10.0, residents: str = DEFAULT_RESI
     steps = [int(s) for s in residents.split(",") if s]
     rows: list[Row] = []
     notes = [
-        "HQ is a separate process (signatures required, no access log); the terminals and the residents' load "
-        "generator share the other core, so client-side lag is in every latency.",
+        f"HQ runs as kiosk-hq serve --workers {workers} (signatures required, no access log); the terminals and "
+        "the residents' load generator share the machine with it, so client-side lag is in every latency.",
         "Residents pause as people do (1-8 s between steps); while paying, "
         + (f"one status long poll (wait_s={LONG_POLL_S}) answered when the phone pays, its latency counted from the "
            "phone's pay." if long_poll else "status polled every second (--short-polls: no long poll)."),
