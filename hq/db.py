@@ -81,7 +81,10 @@ def create_engine_for(url: str) -> Engine:
             # One shared connection, or every pooled connection would see its own empty database.
             kwargs["poolclass"] = StaticPool
     else:
-        kwargs["pool_pre_ping"] = True
+        # No pool_pre_ping: its round trip at every checkout cost HQ's payment API about 40 % of its p99 under
+        # load. A connection the server dropped (a database restart) fails the one request that meets it, which
+        # answers 503 database_unavailable (hq.errors); SQLAlchemy then discards every pooled connection made
+        # before, and the next requests connect afresh.
         if parsed.drivername == "postgresql+psycopg2":
             # Batched UPDATEs (the heartbeats' executemany): psycopg2's own executemany sends one round trip a row.
             kwargs["executemany_mode"] = "values_plus_batch"

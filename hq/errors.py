@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+        return await _unexpected_error(request, exc)
+    # The server dropped the connection (a restart), is not reachable, or SQLite stayed locked: worth a retry.
+    log.warning("database unavailable, answered 503: %s", str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
+    return error_response(503, "database_unavailable", "HQ cannot reach its database just now; try again.")
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "The server failed to handle this request.")
@@ -85,4 +95,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HqError, _hq_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

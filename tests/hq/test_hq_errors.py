@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from hq_helpers import ORDER_BODY, new_key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 
 from hq.errors import HqError, describe_validation_errors
 
@@ -112,3 +115,27 @@ def test_describe_validation_errors() -> None:
     errors = [{"loc": ("body", "amount_fen"), "msg": "Input should be a valid integer"}, {"msg": "bad"}]
     assert describe_validation_errors(errors) == "body.amount_fen: Input should be a valid integer; bad"
     assert describe_validation_errors([]) == "invalid request"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_hq_serves_again_once_the_database_drops_its_connections(
+    make_client: Callable[..., TestClient], db_url: str
+) -> None:
+    """As after a database restart: the request meeting a dead connection answers 503 (worth a retry), never
+    500, and the pool connects afresh for the next ones."""
+    client = make_client(db_url)
+    card = {"method": "card", "value": "04A1B2C3D4"}
+    assert client.post("/api/v1/identify", json=card).status_code == 200
+    server, name = db_url.rsplit("/", 1)
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = :name"), {"name": name}).scalar()
+    admin.dispose()
+    assert dropped
+    answers = [client.post("/api/v1/identify", json=card) for _ in range(3)]
+    assert answers[0].status_code in (200, 503)
+    if answers[0].status_code == 503:
+        assert answers[0].json()["error"]["code"] == "database_unavailable"
+    assert [a.status_code for a in answers[1:]] == [200, 200]
