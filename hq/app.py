@@ -63,7 +63,7 @@ def create_app(
         raise ValueError("order_ttl must be positive")
     if confirm_delay <= timedelta(0):
         raise ValueError("confirm_delay must be positive")
-    engine = create_engine_for(db_url)
+    engine = create_engine_for(db_url, background_checkpoints=True)
     if create_tables:
         Base.metadata.create_all(engine)
     app = FastAPI(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ DEFAULT_DB_URL = "sqlite:///hq.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 40
 POOL_OVERFLOW = 10
+CHECKPOINT_EVERY_S = 1.0
 
 # Session execution option that makes a SQLite transaction start with BEGIN IMMEDIATE (see write_session).
 _WRITE_OPTION = "hq_write"
@@ -59,8 +61,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def create_engine_for(url: str) -> Engine:
+def create_engine_for(url: str, *, background_checkpoints: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL, synchronous=FULL, foreign keys and a busy timeout.
+
+    With ``background_checkpoints`` (the serving app's engine), a SQLite file's WAL is checkpointed by a thread
+    of its own (:class:`WalCheckpointer`) until the engine is disposed, instead of by whichever commit finds the
+    WAL long: that commit copies pages and syncs the database while every other writer waits for the lock.
 
     Raises :class:`DatabaseUrlError` with a readable message for a malformed URL or a missing driver.
     """
@@ -99,7 +105,8 @@ def create_engine_for(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseUrlError(f"bad database URL {parsed!r}: {exc}") from exc
     if is_sqlite:
-        _configure_sqlite(engine, None if kwargs.get("poolclass") is StaticPool else parsed.database)
+        _configure_sqlite(engine, None if kwargs.get("poolclass") is StaticPool else parsed.database,
+                          background_checkpoints)
     return engine
 
 
@@ -166,11 +173,56 @@ class _SqliteWriteLock:
         return fd
 
 
+class WalCheckpointer:
+    """Checkpoints a SQLite database's write-ahead log every ``interval_s`` on a daemon thread.
+
+    PASSIVE checkpoints: they copy what no reader still needs and never wait, and writers go on appending to
+    the log meanwhile, so the copying and syncing stay off the writers' path.
+    """
+
+    def __init__(self, database: str, interval_s: float | None = None) -> None:
+        self._database = database
+        self._interval_s = interval_s or CHECKPOINT_EVERY_S
+        self._stop = threading.Event()
+        self.runs = 0
+        self.last: tuple[int, int, int] | None = None  # (busy, frames in the log, frames checkpointed)
+        self._thread = threading.Thread(target=self._run, name="hq-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False, timeout=0)
+        try:
+            while not self._stop.wait(self._interval_s):
+                try:
+                    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # e.g. the file is gone after a test: try again next time
+                    log.debug("WAL checkpoint of %s failed: %s", self._database, exc)
+                    continue
+                self.last = tuple(row)
+                self.runs += 1
+        finally:
+            conn.close()
+
+
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _SqliteWriteLock] = weakref.WeakKeyDictionary()
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 
 
-def _configure_sqlite(engine: Engine, database: str | None) -> None:
+def wal_checkpointer(engine: Engine) -> WalCheckpointer | None:
+    """The thread checkpointing ``engine``'s SQLite file, if it has one (``background_checkpoints``)."""
+    return _CHECKPOINTERS.get(engine)
+
+
+def _configure_sqlite(engine: Engine, database: str | None, background_checkpoints: bool) -> None:
     _WRITE_LOCKS[engine] = _SqliteWriteLock(database)
+    checkpoints_here = background_checkpoints and database is not None
+    if checkpoints_here:
+        checkpointer = _CHECKPOINTERS[engine] = WalCheckpointer(str(database))
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.close())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -182,6 +234,8 @@ def _configure_sqlite(engine: Engine, database: str | None) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if checkpoints_here:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

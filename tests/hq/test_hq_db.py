@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, MetaData, Table, event, insert, select, text
 
-from hq.db import DatabaseUrlError, UtcDateTime, create_engine_for, make_session_factory, redact_url, write_session
+from hq.db import (
+    DatabaseUrlError,
+    UtcDateTime,
+    create_engine_for,
+    make_session_factory,
+    redact_url,
+    wal_checkpointer,
+    write_session,
+)
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:
@@ -180,3 +188,28 @@ def _wait_until_blocked_on_flock(pid: int, timeout: float = 10.0) -> None:
     while not any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines()):
         assert time.monotonic() < deadline, "the writer never waited on the file lock"
         time.sleep(0.01)
+
+
+def test_the_serving_engine_checkpoints_the_log_on_a_thread_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits never checkpoint (wal_autocheckpoint 0): a thread does, until the engine is disposed."""
+    monkeypatch.setattr("hq.db.CHECKPOINT_EVERY_S", 0.02)
+    plain = create_engine_for(f"sqlite:///{tmp_path / 'plain.db'}")
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'served.db'}", background_checkpoints=True)
+    with plain.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # SQLite's own, at commits
+    assert wal_checkpointer(plain) is None
+    plain.dispose()
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    checkpointer = wal_checkpointer(engine)
+    assert checkpointer is not None
+    deadline = time.monotonic() + 10
+    while not (checkpointer.last and checkpointer.last[1] > 0 and checkpointer.last[1] == checkpointer.last[2]):
+        assert time.monotonic() < deadline, f"the log was not checkpointed: {checkpointer.last}"
+        time.sleep(0.01)
+    engine.dispose()
+    assert not checkpointer._thread.is_alive()
