@@ -26,7 +26,7 @@ import socket
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -71,7 +71,7 @@ def serve(plan: WorkerPlan, host: str, port: int, workers: int) -> int:
     shm = Path("/dev/shm")
     run_dir = Path(tempfile.mkdtemp(prefix="kiosk-hq-", dir=shm if os.access(shm, os.W_OK) else None))
     try:
-        plan = WorkerPlan(**{**plan.__dict__, "run_dir": run_dir})
+        plan = replace(plan, run_dir=run_dir)
         listening = uvicorn.Config(plan.app, factory=True, host=host, port=port, **plan.server).bind_socket()
         return _supervise(plan, listening, workers)
     finally:

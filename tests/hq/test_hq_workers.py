@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from hq.models import Base
 from hq.secret_box import SecretBox, load_master_key
 from hq.seed import seed_demo
 from hq.terminals import register
+from hq.workers import WorkerPlan, serve
 
 ROOT = Path(__file__).parents[2]
 TERMINAL = "T-0001"
@@ -240,3 +241,10 @@ def test_workers_stop_when_the_parent_is_killed_outright(hq: Hq) -> None:
     hq.process.wait(10)
     until(lambda: not any(_alive(pid) for pid in workers), what="orphaned workers gone")
     assert not hq.healthy()
+
+
+def test_a_worker_that_cannot_start_stops_the_command(tmp_path: Path) -> None:
+    plan = WorkerPlan(db_url="nosuchdriver://x", public_url=None, confirm_delay=timedelta(seconds=20),
+                      require_signatures=True, master_key=b"k" * 32, metrics_token=None,
+                      server={"log_level": "warning"})
+    assert serve(plan, "127.0.0.1", 0, 2) == 1
