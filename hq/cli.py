@@ -121,11 +121,7 @@ EVENT_LOOP = "asyncio"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from hq import workers
-    from hq.app import close_app
-    from hq.server import ServerAnsweringLongPolls
 
     if not 0 <= args.port <= 65535:
         print(f"kiosk-hq: error: port {args.port} is not between 0 and 65535", file=sys.stderr)
@@ -156,13 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
           f"database {redact_url(args.db)}, {args.workers} worker process(es)")
     if args.workers > 1:
         return workers.serve(plan, args.host, args.port, args.workers)
-    app = plan.app()
-    try:
-        # uvicorn.run's server, answering the status long polls on shutdown
-        ServerAnsweringLongPolls(uvicorn.Config(app, host=args.host, port=args.port, **plan.server)).run()
-    finally:
-        close_app(app)
-    return 0
+    return workers.serve_alone(plan, args.host, args.port)
 
 
 if __name__ == "__main__":

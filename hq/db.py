@@ -184,7 +184,6 @@ class WalCheckpointer:
         self._database = database
         self._interval_s = interval_s or CHECKPOINT_EVERY_S
         self._stop = threading.Event()
-        self.runs = 0
         self.last: tuple[int, int, int] | None = None  # (busy, frames in the log, frames checkpointed)
         self._thread = threading.Thread(target=self._run, name="hq-wal-checkpoint", daemon=True)
         self._thread.start()
@@ -203,7 +202,6 @@ class WalCheckpointer:
                     log.debug("WAL checkpoint of %s failed: %s", self._database, exc)
                     continue
                 self.last = tuple(row)
-                self.runs += 1
         finally:
             conn.close()
 

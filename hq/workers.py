@@ -123,8 +123,18 @@ def _run_worker(plan: WorkerPlan, parent: int, sockets: list[socket.socket]) -> 
         print(f"kiosk-hq: error: worker {os.getpid()} cannot build HQ: {exc.__class__.__name__}: {exc}",
               file=sys.stderr)
         sys.exit(STARTUP_FAILURE)
+    _serve_app(app, plan, sockets=sockets)
+
+
+def serve_alone(plan: WorkerPlan, host: str, port: int) -> int:
+    """Serve ``host:port`` from this process only (``--workers 1``): no run directory, nothing shared."""
+    _serve_app(plan.app(), plan, host=host, port=port)
+    return 0
+
+
+def _serve_app(app: FastAPI, plan: WorkerPlan, sockets: list[socket.socket] | None = None, **where: Any) -> None:
     try:
-        ServerAnsweringLongPolls(uvicorn.Config(app, **plan.server)).run(sockets=sockets)
+        ServerAnsweringLongPolls(uvicorn.Config(app, **where, **plan.server)).run(sockets=sockets)
     finally:
         close_app(app)
 

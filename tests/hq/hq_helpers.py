@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -34,3 +36,11 @@ ORDER_BODY = {
 def new_key() -> str:
     """A fresh valid Idempotency-Key."""
     return uuid.uuid4().hex
+
+
+def until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
+    """Wait for ``predicate`` to hold, failing the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} not reached"
+        time.sleep(0.005)

@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hq_helpers import until
 from sqlalchemy import Column, MetaData, Table, event, insert, select, text
 
 from hq.db import (
@@ -182,12 +182,10 @@ def test_writers_of_other_processes_queue_on_a_file_lock_not_on_sqlite_busy_retr
     engine.dispose()
 
 
-def _wait_until_blocked_on_flock(pid: int, timeout: float = 10.0) -> None:
+def _wait_until_blocked_on_flock(pid: int) -> None:
     """Until /proc/locks lists a waiter (``->``) of process ``pid``: the writer is queued on the file lock."""
-    deadline = time.monotonic() + timeout
-    while not any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines()):
-        assert time.monotonic() < deadline, "the writer never waited on the file lock"
-        time.sleep(0.01)
+    until(lambda: any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines()),
+          timeout=10, what="the writer waiting on the file lock")
 
 
 def test_the_serving_engine_checkpoints_the_log_on_a_thread_of_its_own(
@@ -207,9 +205,11 @@ def test_the_serving_engine_checkpoints_the_log_on_a_thread_of_its_own(
         conn.execute(text("INSERT INTO t VALUES (1)"))
     checkpointer = wal_checkpointer(engine)
     assert checkpointer is not None
-    deadline = time.monotonic() + 10
-    while not (checkpointer.last and checkpointer.last[1] > 0 and checkpointer.last[1] == checkpointer.last[2]):
-        assert time.monotonic() < deadline, f"the log was not checkpointed: {checkpointer.last}"
-        time.sleep(0.01)
+
+    def checkpointed() -> bool:
+        last = checkpointer.last
+        return last is not None and last[1] > 0 and last[1] == last[2]
+
+    until(checkpointed, timeout=10, what="the log checkpointed")
     engine.dispose()
     assert not checkpointer._thread.is_alive()

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hq_helpers import ORDER_BODY, FakeClock, new_key
+from hq_helpers import ORDER_BODY, FakeClock, new_key, until
 from sqlalchemy import text
 
 from hq.context import hq_context
@@ -30,13 +30,6 @@ def create(client: TestClient) -> str:
 
 def waiting(client: TestClient) -> int:
     return hq_context(client.app).watch.waiting()  # type: ignore[arg-type]
-
-
-def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 def long_poll(pool: ThreadPoolExecutor, client: TestClient, order_no: str,

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hq_helpers import ORDER_BODY, new_key
+from hq_helpers import ORDER_BODY, new_key, until
 
 from hq.app import close_app, create_app
 from hq.context import hq_context
 from hq.peer_wake import PeerWake
-
-
-def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 class Heard:

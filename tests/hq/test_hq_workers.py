@@ -13,14 +13,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from fleet_helpers import beat_body, signed_headers
-from hq_helpers import ORDER_BODY, new_key
+from hq_helpers import ORDER_BODY, new_key, until
 
 from hq.db import create_engine_for, make_session_factory
 from hq.models import Base
@@ -32,13 +32,6 @@ from hq.workers import WorkerPlan, serve
 ROOT = Path(__file__).parents[2]
 TERMINAL = "T-0001"
 CARD = {"method": "card", "value": "04A1B2C3D4"}
-
-
-def until(predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} not reached"
-        time.sleep(0.05)
 
 
 def children(pid: int) -> set[int]:
@@ -132,7 +125,7 @@ def hq(tmp_path: Path) -> Iterator[Hq]:
     server = Hq(f"http://127.0.0.1:{port}", process, secret)
     try:
         until(lambda: process.poll() is not None or (server.healthy() and len(children(process.pid)) == 2),
-              what="two workers serving")
+              timeout=30, what="two workers serving")
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         server.run_dir = next(iter(run_dirs() - dirs_before), None)
         yield server
@@ -184,7 +177,8 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(hq: Hq) -> None:
     before = children(hq.process.pid)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    until(lambda: len(children(hq.process.pid) - {victim}) == 2 and hq.healthy(), what="a replacement worker")
+    until(lambda: len(children(hq.process.pid) - {victim}) == 2 and hq.healthy(), timeout=30,
+          what="a replacement worker")
     assert hq.signed("POST", "/api/v1/identify", CARD).status_code == 200
     assert hq.run_dir is not None and hq.run_dir.is_dir()
     hq.process.send_signal(signal.SIGTERM)
@@ -239,7 +233,7 @@ def test_workers_stop_when_the_parent_is_killed_outright(hq: Hq) -> None:
     workers = children(hq.process.pid)
     hq.process.kill()  # SIGKILL: the parent cannot stop them itself
     hq.process.wait(10)
-    until(lambda: not any(_alive(pid) for pid in workers), what="orphaned workers gone")
+    until(lambda: not any(_alive(pid) for pid in workers), timeout=30, what="orphaned workers gone")
     assert not hq.healthy()
 
 
