@@ -48,8 +48,11 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut} for status in statuses}
 
 
-# Reads run in the event loop: single-row lookups cost less than the thread-pool trip a sync route pays on every
-# request. Writes (create, cancel, payment code) stay sync, in the pool, where waiting on a lock blocks nobody else.
+# Every route here runs in the event loop, writes too (tests/hq/test_hq_routes_in_loop.py). A sync route runs on
+# the thread pool, where under load it took turns at Python's GIL with the loop after every statement, holding
+# SQLite's write lock meanwhile while every writer of every worker queued behind it. In runs side by side at 1,000
+# residents (benchmarks/fleet_bench.py, SQLite) the payment API's p99 was 186, 205 and 324 ms that way against
+# 22, 60 and 65 ms in the loop. Every write is a few rows, so the loop waiting for the write lock costs less.
 @router.get("/health", response_model=HealthOut)
 async def health(ctx: Ctx) -> HealthOut:
     """Liveness and the server's clock."""
@@ -70,7 +73,7 @@ async def identify(body: IdentifyIn, ctx: Ctx) -> IdentifyOut:
 
 
 @router.put("/card-preferences", response_model=CardPreferenceOut, responses=_errors(404, 422))
-def set_card_preference(body: CardPreferenceIn, request: Request, ctx: Ctx) -> CardPreferenceOut:
+async def set_card_preference(body: CardPreferenceIn, request: Request, ctx: Ctx) -> CardPreferenceOut:
     """Remember the mode a resident card's holder chose on a terminal (``standard`` clears elderly mode); the
     card's next identify answers with it.
 
@@ -103,7 +106,9 @@ async def overview(house_id: Annotated[str, Path(pattern=ID_PATTERN)], ctx: Ctx)
         },
     },
 )
-def create_order(body: OrderIn, request: Request, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def create_order(
+    body: OrderIn, request: Request, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Create a recharge order (idempotent under the Idempotency-Key header).
 
     Errors: 400 idempotency_key_missing; 404 unknown_house, unknown_meter; 422 amount_out_of_range,
@@ -136,7 +141,7 @@ async def find_order(
     idempotency_key: Annotated[str, Query(pattern=IDEMPOTENCY_KEY_PATTERN)],
 ) -> OrderOut:
     """The order created under an Idempotency-Key (to settle a request whose answer was lost)."""
-    order = await orders.read_order_by_key(ctx, idempotency_key)
+    order = orders.get_order_by_key(ctx, idempotency_key)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 
@@ -170,14 +175,14 @@ async def order_status(
     declined, cancelled, expired, confirming...) or after ``wait_s`` seconds, whichever comes first. A final
     order is answered at once.
     """
-    order = await orders.read_order(ctx, order_no)
+    order = orders.get_order(ctx, order_no)
     if wait_s > 0:
         order = await orders.wait_for_change(ctx, order, wait_s, seen_status)
     return orders.order_out(order, ctx.now(), ctx.base_url(request))
 
 
 @router.post("/orders/{order_no}/cancel", response_model=OrderOut, responses=_errors(404, 409, 422))
-def cancel_order(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
+async def cancel_order(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
     """Cancel an order awaiting payment; 409 order_already_paid (with error.order) if it was paid."""
     base_url = ctx.base_url(request)
     order = orders.cancel_order(ctx, order_no, base_url)
@@ -196,7 +201,7 @@ def cancel_order(order_no: OrderNo, request: Request, ctx: Ctx) -> OrderOut:
         },
     },
 )
-def pay_with_code(
+async def pay_with_code(
     order_no: OrderNo, body: PaymentCodeIn, request: Request, ctx: Ctx, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Pay an order awaiting payment with the payment code of the payer's wallet (idempotent, like creating).

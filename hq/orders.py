@@ -18,7 +18,6 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from hq.clock import as_utc
 from hq.context import HqContext
@@ -193,25 +192,13 @@ def get_order(ctx: HqContext, order_no: str) -> Order:
     return _current(ctx, _read_order(ctx, order_no))
 
 
-async def read_order(ctx: HqContext, order_no: str) -> Order:
-    """`get_order` in the event loop: the read there, and deciding a confirmation due (a write, which may wait
-    for the database's write lock) on the thread pool, so the loop never waits on a lock."""
-    return await _current_off_loop(ctx, _read_order(ctx, order_no))
-
-
-async def read_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
-    """The order created under ``idempotency_key`` (in the event loop, as `read_order`); 404 ``unknown_order``."""
+def get_order_by_key(ctx: HqContext, idempotency_key: str) -> Order:
+    """The order created under ``idempotency_key``; 404 ``unknown_order`` if there is none."""
     with read_session(ctx.sessions) as session:
         order = session.scalars(select(Order).where(Order.idempotency_key == idempotency_key)).first()
     if order is None:
         raise HqError(404, "unknown_order", "No order was created with this Idempotency-Key.")
-    return await _current_off_loop(ctx, order)
-
-
-async def _current_off_loop(ctx: HqContext, order: Order) -> Order:
-    if order.status != CONFIRMING:
-        return order  # nothing to decide: no write
-    return await run_in_threadpool(_current, ctx, order)
+    return _current(ctx, order)
 
 
 def _current(ctx: HqContext, order: Order) -> Order:
@@ -392,6 +379,6 @@ async def wait_for_change(ctx: HqContext, order: Order, wait_s: float, seen: str
         if left <= 0 or ctx.watch.closed:
             break
         await ctx.watch.wait(order.order_no, seen, left)
-        order = await read_order(ctx, order.order_no)
+        order = get_order(ctx, order.order_no)
         status = effective_status(order, ctx.now())
     return order

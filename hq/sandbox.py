@@ -64,7 +64,7 @@ def _finish(request: Request, ctx: HqContext, order_no: str, pay: bool) -> Respo
 
 
 @router.post("/{order_no}/pay", response_class=HTMLResponse)
-def pay(order_no: str, request: Request, ctx: Ctx) -> Response:
+async def pay(order_no: str, request: Request, ctx: Ctx) -> Response:
     """Pay: credits the meter exactly once; paying again or a closed order changes nothing and says so.
 
     With ``Accept: application/json`` the answer is the order as JSON.
@@ -73,6 +73,6 @@ def pay(order_no: str, request: Request, ctx: Ctx) -> Response:
 
 
 @router.post("/{order_no}/decline", response_class=HTMLResponse)
-def decline(order_no: str, request: Request, ctx: Ctx) -> Response:
+async def decline(order_no: str, request: Request, ctx: Ctx) -> Response:
     """Decline: the order becomes declined if it still awaited payment."""
     return _finish(request, ctx, order_no, pay=False)
