@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from hq_helpers import until
 from sqlalchemy import Column, MetaData, Table, event, insert, select, text
+from sqlalchemy.orm import Session
 
 from hq.db import (
     DatabaseUrlError,
     UtcDateTime,
     create_engine_for,
     make_session_factory,
+    read_session,
     redact_url,
     wal_checkpointer,
     write_session,
@@ -85,6 +87,33 @@ def db_url_pg(postgres_server: str) -> str:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return f"{postgres_server}/{name}"
+
+
+def test_reads_on_postgresql_send_no_begin_and_writes_stay_transactions(db_url_pg: str) -> None:
+    """A read session's statements run in autocommit (no BEGIN and ROLLBACK round trips); the pooled connection
+    it used is a transaction again for the write session that gets it next."""
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
+
+    engine = create_engine_for(db_url_pg)
+    sessions = make_session_factory(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+
+    def count_and_status(session: Session) -> tuple[int, int]:
+        count = session.execute(text("SELECT count(*) FROM t")).scalar_one()
+        dbapi_connection = session.connection().connection.dbapi_connection
+        assert dbapi_connection is not None
+        return count, dbapi_connection.get_transaction_status()
+
+    with read_session(sessions) as session:
+        assert count_and_status(session) == (0, TRANSACTION_STATUS_IDLE)
+    with write_session(sessions) as session:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        assert count_and_status(session) == (1, TRANSACTION_STATUS_INTRANS)
+        # not committed: rolled back on leaving
+    with read_session(sessions) as session:
+        assert count_and_status(session) == (0, TRANSACTION_STATUS_IDLE)
+    engine.dispose()
 
 
 def test_writers_of_this_process_queue_on_a_lock_not_on_sqlite_busy_retries(tmp_path: Path) -> None:
