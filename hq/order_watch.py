@@ -149,7 +149,7 @@ class OrderWatch:
 
     def statuses(self, order_nos: Iterable[str]) -> dict[str, str]:
         """The status clients would see of each order (``confirmation_due`` for a confirmation past its delay);
-        one query per 500 orders. Sync, like every read of the read routes."""
+        one query per 500 orders. Sync, in the event loop, like the payment API's database work (hq.api)."""
         wanted = sorted(order_nos)
         now = self._now()
         found: dict[str, str] = {}
