@@ -30,7 +30,6 @@ CHECKPOINT_EVERY_S = 1.0
 
 # Session execution option that makes a SQLite transaction start with BEGIN IMMEDIATE (see write_session).
 _WRITE_OPTION = "hq_write"
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 class DatabaseUrlError(ValueError):
@@ -257,11 +256,25 @@ def read_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     On PostgreSQL its statements run in autocommit: at READ COMMITTED, PostgreSQL's default and HQ's, each
     statement of a transaction sees its own snapshot anyway, and the BEGIN and ROLLBACK around them cost two
     round trips to the server, with the event loop waiting (hq.api). SQLite keeps one snapshot for the session.
+
+    The driver connection's own ``autocommit`` flag is switched, not SQLAlchemy's ``isolation_level`` option:
+    resetting that option as the connection goes back to the pool names READ COMMITTED explicitly, after which
+    psycopg2 sends ``SET default_transaction_isolation`` to the server each time autocommit is switched off, a
+    round trip per read again. The flag alone sends nothing.
     """
     with factory() as session:
-        if factory.kw["bind"].dialect.name != "sqlite":
-            session.connection(execution_options=_AUTOCOMMIT)
-        yield session
+        if factory.kw["bind"].dialect.name == "sqlite":
+            yield session
+            return
+        dbapi_connection = session.connection().connection.dbapi_connection
+        assert dbapi_connection is not None
+        dbapi_connection.autocommit = True
+        try:
+            yield session
+        finally:
+            # A connection lost meanwhile is already closed (and discarded by the pool): leave it be.
+            if not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
 
 
 @contextmanager

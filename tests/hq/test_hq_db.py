@@ -89,30 +89,43 @@ def db_url_pg(postgres_server: str) -> str:
     return f"{postgres_server}/{name}"
 
 
-def test_reads_on_postgresql_send_no_begin_and_writes_stay_transactions(db_url_pg: str) -> None:
-    """A read session's statements run in autocommit (no BEGIN and ROLLBACK round trips); the pooled connection
-    it used is a transaction again for the write session that gets it next."""
+def test_reads_on_postgresql_send_only_their_statements_and_writes_stay_transactions(db_url_pg: str) -> None:
+    """A read session's statements run in autocommit, and nothing else reaches the server for it (no BEGIN,
+    ROLLBACK or SET round trips, before or after); the pooled connection it used is a transaction again for
+    the write session that gets it next."""
     from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 
     engine = create_engine_for(db_url_pg)
     sessions = make_session_factory(engine)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    watcher = create_engine_for(db_url_pg)
 
-    def count_and_status(session: Session) -> tuple[int, int]:
+    def count_and_status(session: Session) -> tuple[int, int, int]:
         count = session.execute(text("SELECT count(*) FROM t")).scalar_one()
         dbapi_connection = session.connection().connection.dbapi_connection
         assert dbapi_connection is not None
-        return count, dbapi_connection.get_transaction_status()
+        return count, dbapi_connection.get_transaction_status(), dbapi_connection.info.backend_pid
 
-    with read_session(sessions) as session:
-        assert count_and_status(session) == (0, TRANSACTION_STATUS_IDLE)
-    with write_session(sessions) as session:
-        session.execute(text("INSERT INTO t VALUES (1)"))
-        assert count_and_status(session) == (1, TRANSACTION_STATUS_INTRANS)
-        # not committed: rolled back on leaving
-    with read_session(sessions) as session:
-        assert count_and_status(session) == (0, TRANSACTION_STATUS_IDLE)
+    def last_statement(backend_pid: int) -> str:
+        # What that backend ran last, as the server saw it: a SET or ROLLBACK after the read would show here.
+        with watcher.connect() as conn:
+            return str(conn.execute(
+                text("SELECT query FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend_pid}
+            ).scalar_one())
+
+    for _ in range(2):  # the second time round, on a connection that has been through a write
+        with read_session(sessions) as session:
+            count, status, pid = count_and_status(session)
+            assert (count, status) == (0, TRANSACTION_STATUS_IDLE)
+        assert last_statement(pid) == "SELECT count(*) FROM t"
+        with write_session(sessions) as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            count, status, pid = count_and_status(session)
+            assert (count, status) == (1, TRANSACTION_STATUS_INTRANS)
+            # not committed: rolled back on leaving
+        assert last_statement(pid) == "ROLLBACK"
+    watcher.dispose()
     engine.dispose()
 
 
