@@ -11,6 +11,7 @@ from hq import code_payments, houses, orders, preferences
 from hq.context import HqContext, request_context
 from hq.db import read_session, write_session
 from hq.errors import HqError
+from hq.fleet_context import fleet_context
 from hq.order_watch import MAX_WAIT_S
 from hq.schemas import (
     ID_PATTERN,
@@ -116,6 +117,9 @@ async def create_order(
     """
     key = _checked_key(idempotency_key)
     status, payload, replayed = orders.create_order(ctx, key, body, ctx.base_url(request))
+    if status == 201:
+        # The terminal polls its order next, most often on this same connection and so in this same process.
+        fleet_context(request.app).remember_owner(payload["order_no"], body.terminal_id)
     return _answer(status, payload, replayed)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from hq.context import HqContext
 from hq.db import write_session
@@ -115,8 +114,8 @@ def _process(
             order=order_out(order, now, base_url).model_dump(mode="json"),
         ), True
     if behaviour is Behaviour.PAY:
-        # The order object learns its new balance as committed state: credit() has written it already.
-        set_committed_value(order, "new_balance_fen", credit(session, order_no, order.meter_id, order.amount_fen))
+        # The same order object, as the database now has it: its new balance included.
+        order = credit(session, order_no, order.meter_id, order.amount_fen)
     session.add(
         PaymentCode(
             order_no=order_no,

@@ -46,6 +46,13 @@ class FleetContext:
     # An order's terminal never changes: remembered for the ownership check of every status poll.
     order_owners: dict[str, str] = field(default_factory=dict)
 
+    def remember_owner(self, order_no: str, terminal_id: str) -> None:
+        """Note the terminal of an order (it never changes), so its ownership checks need no read; the memory
+        starts afresh past 100,000 orders."""
+        if len(self.order_owners) >= _OWNERS_KEPT:
+            self.order_owners.clear()
+        self.order_owners[order_no] = terminal_id
+
     def count(self, name: str, amount: int = 1) -> None:
         """Add to a counter shown by /metrics (heartbeats received, refusals by code...)."""
         self.counters.add(name, amount)
@@ -53,6 +60,9 @@ class FleetContext:
     @property
     def session_key(self) -> bytes:
         return self.box.derive("operator-sessions")
+
+
+_OWNERS_KEPT = 100_000
 
 
 def fleet_context(app: FastAPI) -> FleetContext:

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from hq.clock import CHINA_TZ, month_key
 from hq.errors import HqError
@@ -28,35 +28,27 @@ _USE_ORDER = {"lighting": 0, "air_conditioning": 1, "public": 2}
 
 
 def identify(session: Session, method: str, value: str) -> House:
-    """The house ``value`` names under ``method``; raises a 404 :class:`HqError` when none does."""
-    house: House | None
+    """The house ``value`` names under ``method``, its community loaded in the same query; raises a 404
+    :class:`HqError` when none does."""
+    value = value.upper()
     if method == "card":
-        house = session.scalars(
-            select(House).join(Resident).where(Resident.card_id == value.upper())
-        ).first()
-        if house is None:
-            raise HqError(404, "unknown_card", f"No resident card {value.upper()}.")
+        query, error = select(House).join(Resident).where(Resident.card_id == value), (
+            "unknown_card", f"No resident card {value}.")
     elif method == "house_number":
-        building, unit, room = value.upper().split("-")
-        house = session.scalars(
-            select(House)
-            .where(House.building == building, House.unit == unit, House.room == room)
-            .order_by(House.id)
-        ).first()
-        if house is None:
-            raise HqError(404, "unknown_house", f"No house {value} in this community.")
+        building, unit, room = value.split("-")
+        query, error = select(House).where(House.building == building, House.unit == unit, House.room == room), (
+            "unknown_house", f"No house {value} in this community.")
     elif method == "house_code":
-        house = session.scalars(select(House).where(House.house_code == value.upper())).first()
-        if house is None:
-            raise HqError(404, "unknown_house_code", f"No house with code {value.upper()}.")
+        query, error = select(House).where(House.house_code == value), (
+            "unknown_house_code", f"No house with code {value}.")
     elif method == "bill":
-        house = session.scalars(
-            select(House).join(Account).join(Bill).where(Bill.bill_no == value.upper())
-        ).first()
-        if house is None:
-            raise HqError(404, "unknown_bill", f"No bill {value.upper()}.")
+        query, error = select(House).join(Account).join(Bill).where(Bill.bill_no == value), (
+            "unknown_bill", f"No bill {value}.")
     else:  # pragma: no cover - the request schema only lets the four methods through
         raise HqError(422, "invalid_request", f"Unknown identify method {method}.")
+    house = session.scalars(query.options(joinedload(House.community)).order_by(House.id)).first()
+    if house is None:
+        raise HqError(404, *error)
     return house
 
 
@@ -72,12 +64,15 @@ def house_out(house: House) -> HouseOut:
 
 
 def get_house(session: Session, house_id: str) -> House:
-    """The house ``house_id``, with meters and accounts loaded; 404 ``unknown_house`` if there is none."""
+    """The house ``house_id``, with its community, meters and accounts loaded in one query; 404 ``unknown_house``
+    if there is none."""
+    # Joined, not select-in, loads: each query is a round trip with HQ's event loop waiting (hq.api), and a
+    # house's few meters times its few accounts are a handful of rows.
     house = session.scalars(
         select(House)
         .where(House.id == house_id)
-        .options(selectinload(House.meters), selectinload(House.accounts), joinedload(House.community))
-    ).first()
+        .options(joinedload(House.meters), joinedload(House.accounts), joinedload(House.community))
+    ).unique().first()
     if house is None:
         raise HqError(404, "unknown_house", f"No house {house_id}.")
     return house

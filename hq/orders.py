@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -98,10 +98,11 @@ def _process(
     session: Session, body: OrderIn, now: datetime, ctx: HqContext, base_url: str
 ) -> tuple[int, dict[str, Any], Order | None]:
     """The first answer to an order request: (status, JSON body, the new order or None on an error)."""
-    if session.get(House, body.house_id) is None:
-        return 404, error_body("unknown_house", f"No house {body.house_id}."), None
     meter = session.get(Meter, body.meter_id)
     if meter is None or meter.house_id != body.house_id:
+        # Only now is the house read, to tell which is unknown: a meter's house exists (a foreign key).
+        if session.get(House, body.house_id) is None:
+            return 404, error_body("unknown_house", f"No house {body.house_id}."), None
         return 404, error_body("unknown_meter", f"No meter {body.meter_id} in house {body.house_id}."), None
     if not MIN_AMOUNT_FEN <= body.amount_fen <= MAX_AMOUNT_FEN:
         return (
@@ -247,27 +248,31 @@ def settle_due_confirmation(ctx: HqContext, order_no: str) -> bool:
 
 
 def _is_open(now: datetime) -> Any:
-    return or_(and_(Order.status == AWAITING_PAYMENT, Order.expires_at > now), Order.status == CONFIRMING)
+    """Open to a pay, decline or cancel: awaiting payment and not expired, or its payer confirming a payment code
+    whose confirmation is not yet due (a due one is decided as its code says: settle_due_confirmation)."""
+    due = exists().where(PaymentCode.order_no == Order.order_no, PaymentCode.confirm_due_at <= now)
+    return or_(and_(Order.status == AWAITING_PAYMENT, Order.expires_at > now), and_(Order.status == CONFIRMING, ~due))
 
 
-def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> Row[str, int] | None:
-    """Apply ``values`` only if the order is still open (awaiting payment and not expired, or its payer
-    confirming a payment code); the order's ``meter_id`` and ``amount_fen`` if it did, else None."""
-    return session.execute(
-        update(Order)
-        .where(Order.order_no == order_no, _is_open(now))
-        .values(**values)
-        .returning(Order.meter_id, Order.amount_fen)
-        .execution_options(synchronize_session=False)
+_RETURNING_ROWS = {"synchronize_session": False, "populate_existing": True}
+
+
+def _close_if_open(session: Session, order_no: str, now: datetime, **values: Any) -> Order | None:
+    """Apply ``values`` only if the order is still open (:func:`_is_open`); the order as it now stands if it
+    was, else None. One statement: RETURNING gives the row, so no read follows."""
+    return session.scalars(
+        update(Order).where(Order.order_no == order_no, _is_open(now)).values(**values).returning(Order)
+        .execution_options(**_RETURNING_ROWS)
     ).first()
 
 
-def credit(session: Session, order_no: str, meter_id: str, amount_fen: int) -> int:
-    """Credit the meter with the order's amount and note the new balance on the order (caller commits); the new
-    balance.
+def credit(session: Session, order_no: str, meter_id: str, amount_fen: int) -> Order:
+    """Credit the meter with the order's amount and note the new balance on the order (caller commits); the order
+    as it now stands.
 
     Only ever called by the request whose conditional UPDATE closed the order as paid: once per order. Two
-    statements and no ORM objects, as it runs while holding the database's write lock.
+    statements and no ORM flush, as it runs while holding the database's write lock. The order row is locked
+    before the meter's, by that UPDATE, on every path that pays.
     """
     balance: int = session.execute(
         update(Meter)
@@ -276,11 +281,10 @@ def credit(session: Session, order_no: str, meter_id: str, amount_fen: int) -> i
         .returning(Meter.balance_fen)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    session.execute(
-        update(Order).where(Order.order_no == order_no).values(new_balance_fen=balance)
-        .execution_options(synchronize_session=False)
-    )
-    return balance
+    return session.scalars(
+        update(Order).where(Order.order_no == order_no).values(new_balance_fen=balance).returning(Order)
+        .execution_options(**_RETURNING_ROWS)
+    ).one()
 
 
 def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
@@ -294,39 +298,41 @@ def _outcome_for_closed(order: Order, now: datetime) -> Outcome:
     return "expired"
 
 
+def _as_it_stands(ctx: HqContext, order_no: str) -> Order:
+    """An order a close did not take: decide its confirmation first if that fell due, then read it (404
+    ``unknown_order`` if there is none)."""
+    settle_due_confirmation(ctx, order_no)
+    return _read_order(ctx, order_no)
+
+
 def pay_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
     """Pay an order: credit its meter once, in one transaction. Returns the order and what happened.
 
     Also the payer confirming a payment code on the phone. Paying an order that is no longer open (paid,
-    declined, cancelled, expired) changes nothing.
+    declined, cancelled, expired, or a confirmation already due) changes nothing.
     """
-    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
         closed = _close_if_open(session, order_no, now, status=PAID, paid_at=now, closed_at=now)
         if closed is not None:
-            credit(session, order_no, closed.meter_id, closed.amount_fen)
+            order = credit(session, order_no, closed.meter_id, closed.amount_fen)
             session.commit()
-    if closed is not None:
-        ctx.watch.changed(order_no)  # before the read below: a waiting long poll reads the order itself
-    order = _read_order(ctx, order_no)  # after the write lock is released: 404 unknown_order if there is none
     if closed is None:
+        order = _as_it_stands(ctx, order_no)
         return order, _outcome_for_closed(order, now)
+    ctx.watch.changed(order_no)
     return order, "paid"
 
 
 def decline_order(ctx: HqContext, order_no: str) -> tuple[Order, Outcome]:
     """Decline an open order (the payer refused, or declined a payment code). Anything else is left unchanged."""
-    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
-        won = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now) is not None
-        order = session.get(Order, order_no)
-        if order is None:
-            raise HqError(404, "unknown_order", f"No order {order_no}.")
-        if not won:
-            return order, _outcome_for_closed(order, now)
+        order = _close_if_open(session, order_no, now, status=DECLINED, closed_at=now)
         session.commit()
+    if order is None:
+        order = _as_it_stands(ctx, order_no)
+        return order, _outcome_for_closed(order, now)
     ctx.watch.changed(order_no)
     return order, "declined"
 
@@ -337,24 +343,22 @@ def cancel_order(ctx: HqContext, order_no: str, base_url: str) -> Order:
 
     A paid order raises ``409 order_already_paid`` carrying the order, so a raced payment is not lost.
     """
-    settle_due_confirmation(ctx, order_no)
     with write_session(ctx.sessions) as session:
         now = ctx.now()
-        won = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now) is not None
-        order = session.get(Order, order_no)
-        if order is None:
-            raise HqError(404, "unknown_order", f"No order {order_no}.")
-        if won:
-            session.commit()
-            ctx.watch.changed(order_no)
-        elif order.status == PAID:
-            raise HqError(
-                409,
-                "order_already_paid",
-                f"Order {order_no} is already paid and cannot be cancelled.",
-                order=order_out(order, now, base_url).model_dump(mode="json"),
-            )
+        order = _close_if_open(session, order_no, now, status=CANCELLED, closed_at=now)
+        session.commit()
+    if order is not None:
+        ctx.watch.changed(order_no)
         return order
+    order = _as_it_stands(ctx, order_no)
+    if order.status == PAID:
+        raise HqError(
+            409,
+            "order_already_paid",
+            f"Order {order_no} is already paid and cannot be cancelled.",
+            order=order_out(order, now, base_url).model_dump(mode="json"),
+        )
+    return order
 
 
 _OPEN = (AWAITING_PAYMENT, CONFIRMING)

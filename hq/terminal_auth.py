@@ -159,17 +159,12 @@ def _named_terminal(ctx: HqContext, fleet: FleetContext, request: Request, body:
     return None
 
 
-_OWNERS_KEPT = 100_000
-
-
 def _owner_of_order(ctx: HqContext, fleet: FleetContext, order_no: str) -> str | None:
     owner = fleet.order_owners.get(order_no)
     if owner is None:
         owner = _order_owner(ctx, Order.order_no == order_no)
         if owner is not None:
-            if len(fleet.order_owners) >= _OWNERS_KEPT:
-                fleet.order_owners.clear()
-            fleet.order_owners[order_no] = owner
+            fleet.remember_owner(order_no, owner)
     return owner
 
 
