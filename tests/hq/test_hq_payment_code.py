@@ -134,6 +134,24 @@ def test_left_alone_the_wallet_decides_after_the_delay(
     assert balance(client) == START_BALANCE + (10000 if outcome == "paid" else 0)
 
 
+@pytest.mark.parametrize("button", ["pay", "decline"])
+@pytest.mark.parametrize(("code", "outcome"), [(CONFIRM_PAY, "paid"), (CONFIRM_DECLINE, "declined")])
+def test_a_button_pressed_after_the_delay_finds_the_wallet_decided(
+    client: TestClient, clock: FakeClock, code: str, outcome: str, button: str
+) -> None:
+    """Nobody read the order after its confirmation fell due: the button press decides it as the code says, first,
+    and then changes nothing."""
+    order = new_order(client)
+    assert submit(client, order["order_no"], code).json()["status"] == "confirming"
+    clock.advance(seconds=21)
+    pressed = client.post(f"/sandbox/checkout/{order['order_no']}/{button}", headers=JSON).json()
+    assert pressed["status"] == outcome
+    if outcome == "paid":
+        assert pressed["paid_at"] == "2026-11-22T03:00:20+00:00"  # when it fell due, not when the button was pressed
+        assert pressed["new_balance_fen"] == START_BALANCE + 10000
+    assert balance(client) == START_BALANCE + (10000 if outcome == "paid" else 0)
+
+
 def test_the_checkout_page_and_cancel_see_a_decision_that_fell_due(
     sqlite_client: TestClient, clock: FakeClock
 ) -> None:
