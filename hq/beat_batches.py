@@ -101,14 +101,21 @@ _PRUNE = delete(_BEAT).where(_BEAT.c.terminal_id == bindparam("tid"), _BEAT.c.re
 @functools.cache
 def _upsert_status(dialect: str, columns: frozenset[str]) -> Insert:
     """``INSERT INTO terminal_status ... ON CONFLICT (terminal_id) DO UPDATE SET beats = beats + excluded.beats,
-    <columns> = excluded.<columns>`` (SQLite and PostgreSQL say it alike)."""
+    <columns> = excluded.<columns> RETURNING terminal_id`` (SQLite and PostgreSQL say it alike).
+
+    The RETURNING, whose rows nobody reads, is what makes SQLAlchemy send a batch's rows as one multi-row
+    statement ("insertmanyvalues"): without it, that form is off for ON CONFLICT, and the batch went as one
+    statement per row, each parsed and planned by PostgreSQL. Each terminal appears once in a batch, as a
+    multi-row upsert needs. (Rows written into the statement's VALUES instead cost SQLAlchemy ~10 ms of CPU a
+    batch of 32 to compile.)
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(_STATUS)
     return statement.on_conflict_do_update(
         index_elements=[_STATUS.c.terminal_id],
         set_={"beats": _STATUS.c.beats + statement.excluded.beats,
               **{name: statement.excluded[name] for name in sorted(columns)}},
-    )
+    ).returning(_STATUS.c.terminal_id)
 
 
 def _status_values(beat: HeartbeatIn, now: datetime) -> dict[str, object]:

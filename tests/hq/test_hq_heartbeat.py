@@ -174,16 +174,20 @@ def test_a_batch_with_two_beats_of_a_new_terminal_and_a_command(client: TestClie
 
 def test_a_batch_updates_terminals_rows_in_terminal_order(client: TestClient) -> None:
     """Whatever order the beats came in: two workers' batches holding the same terminals then lock their rows in
-    one order, where on PostgreSQL opposite orders deadlock (and a deadlocked batch is written again beat by beat)."""
+    one order, where on PostgreSQL opposite orders deadlock (and a deadlocked batch is written again beat by beat).
+    The latest states go in one statement."""
     for terminal_id in ("T-0001", "T-0002", "T-0003"):
         register_terminal(client, terminal_id)
     ctx, fleet = hq_context(client.app), fleet_context(client.app)  # type: ignore[arg-type]
     beat = HeartbeatIn.model_validate(beat_body(counts={"languages": {"en": 1}}))
     touched: dict[str, list[str]] = {"terminal_status": [], "terminal_counter": []}
+    status_statements: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, parameters: object, *_rest: object) -> None:
         table = next((t for t in touched if f"INTO {t.upper()}" in statement.upper()
                       or f"UPDATE {t.upper()}" in statement.upper()), None)
+        if table == "terminal_status":
+            status_statements.append("executemany" if isinstance(parameters, list) else "one statement")
         if table is not None:
             rows = parameters if isinstance(parameters, list) else [parameters]
             touched[table].extend(str(value) for row in rows for value in (
@@ -198,6 +202,9 @@ def test_a_batch_updates_terminals_rows_in_terminal_order(client: TestClient) ->
         event.remove(ctx.engine, "before_cursor_execute", note)
     assert touched["terminal_status"] == ["T-0001", "T-0002", "T-0003"]
     assert touched["terminal_counter"] == ["T-0001", "T-0002", "T-0003"]
+    # The latest states of the whole batch in one multi-row upsert, not sent to the driver as a list of rows
+    # (which psycopg2 runs as one statement per row).
+    assert status_statements == ["one statement"]
 
 
 def test_history_past_its_retention_is_pruned_at_the_first_beat(
