@@ -70,6 +70,11 @@ from kiosk.config import config_from_mapping
 from kiosk.tasks import ManualLoop
 
 TARGET_BEATS_PER_S = 2000
+# Keep-alive connections of the light heartbeat senders, each sending its next beat when the last is answered.
+# With 64, HQ's workers used about 1.2 of the 2 cores: the senders waited on HQ's latency (a beat is answered once
+# its batch commits) rather than on what HQ can take. 256 saturates it, as a fleet's independent beats would; the
+# target is held against that figure, and 64's is kept for comparison with earlier runs.
+BEAT_SENDERS = (64, 256)
 TARGET_P99_S = 0.2
 BRIEF_P99_S = 2.0
 DEFAULT_RESIDENTS = "250,500,1000,2000"
@@ -258,7 +263,7 @@ async def _blast_beats(url: str, secrets_by_id: dict[str, str], bodies: dict[str
 
 
 def bench_heartbeat_capacity(
-    url: str, secrets_by_id: dict[str, str], bodies: dict[str, bytes], window: float, connections: int = 64
+    url: str, secrets_by_id: dict[str, str], bodies: dict[str, bytes], window: float, connections: int
 ) -> float:
     """Beats a second HQ takes when the senders cost little: the real terminals' last bodies, signed afresh for
     each request, from ``connections`` keep-alive connections (the terminals' own Python cost more per beat
@@ -472,9 +477,12 @@ def run_on(db_label: str, db_url: str, folder: Path, terminals: int, window: flo
         rate, beat_p99 = bench_heartbeats(url, folder, found, window, bodies)
         rows.append(Row(f"fleet ({db_label})", f"heartbeats/s from {terminals} real terminal cores", f"{rate:.0f}"))
         rows.append(Row(f"fleet ({db_label})", "heartbeat round trip p99, saturated", f"{ms(beat_p99)} ms"))
-        capacity = bench_heartbeat_capacity(url, found, bodies, window)
-        rows.append(Row(f"fleet ({db_label})", "heartbeats/s HQ takes (light senders, 64 connections)",
-                        f"{capacity:.0f}", f">= {TARGET_BEATS_PER_S}", capacity >= TARGET_BEATS_PER_S))
+        for senders in BEAT_SENDERS:
+            capacity = bench_heartbeat_capacity(url, found, bodies, window, senders)
+            judged = senders == max(BEAT_SENDERS)
+            rows.append(Row(f"fleet ({db_label})", f"heartbeats/s HQ takes (light senders, {senders} connections)",
+                            f"{capacity:.0f}", f">= {TARGET_BEATS_PER_S}" if judged else "",
+                            capacity >= TARGET_BEATS_PER_S if judged else None))
         rows.append(Row(f"fleet ({db_label})", "terminals served at 30 s a beat", f"{capacity * 30:.0f}"))
         print(f"[{db_label}] residents, {duration:.0f} s a step…", flush=True)
         results = bench_residents(url, found, steps, duration, long_poll)
