@@ -32,18 +32,18 @@ def identify(session: Session, method: str, value: str) -> House:
     :class:`HqError` when none does."""
     value = value.upper()
     if method == "card":
-        query, error = select(House).join(Resident).where(Resident.card_id == value), (
-            "unknown_card", f"No resident card {value}.")
+        query = select(House).join(Resident).where(Resident.card_id == value)
+        error = ("unknown_card", f"No resident card {value}.")
     elif method == "house_number":
         building, unit, room = value.split("-")
-        query, error = select(House).where(House.building == building, House.unit == unit, House.room == room), (
-            "unknown_house", f"No house {value} in this community.")
+        query = select(House).where(House.building == building, House.unit == unit, House.room == room)
+        error = ("unknown_house", f"No house {value} in this community.")
     elif method == "house_code":
-        query, error = select(House).where(House.house_code == value), (
-            "unknown_house_code", f"No house with code {value}.")
+        query = select(House).where(House.house_code == value)
+        error = ("unknown_house_code", f"No house with code {value}.")
     elif method == "bill":
-        query, error = select(House).join(Account).join(Bill).where(Bill.bill_no == value), (
-            "unknown_bill", f"No bill {value}.")
+        query = select(House).join(Account).join(Bill).where(Bill.bill_no == value)
+        error = ("unknown_bill", f"No bill {value}.")
     else:  # pragma: no cover - the request schema only lets the four methods through
         raise HqError(422, "invalid_request", f"Unknown identify method {method}.")
     house = session.scalars(query.options(joinedload(House.community)).order_by(House.id)).first()

@@ -1,8 +1,9 @@
 """Orders: creation under an idempotency key, status, cancel, and the sandbox's pay and decline.
 
 State changes are conditional UPDATEs (``WHERE`` the order is still open: awaiting payment and not expired, or
-its payer confirming a payment code) whose returned row decides who won, so concurrent pay, decline, cancel and
-payment-code requests each take effect at most once, and a meter is credited once per order.
+its payer confirming a payment code whose confirmation is not yet due) whose returned row decides who won, so
+concurrent pay, decline, cancel and payment-code requests each take effect at most once, and a meter is credited
+once per order. The returned row is also the answer: a change that wins reads nothing before or after.
 """
 
 from __future__ import annotations
