@@ -12,7 +12,8 @@ removes at the end:
   one worker answers as soon as another takes the payment.
 
 The rest they share through the database (SQLite writers of all processes queue on one file lock, hq.db). A
-worker that dies is replaced; one that cannot start stops them all.
+worker that dies is replaced, after a wait that doubles while replacements die soon after they start; one that
+cannot start stops them all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from multiprocessing.process import BaseProcess
@@ -42,6 +44,9 @@ from hq.server import ServerAnsweringLongPolls
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STARTUP_FAILURE = 3  # uvicorn's exit status for a server that could not start (uvicorn.config.STARTUP_FAILURE)
 CHECK_S = 0.5  # how often the parent looks for a worker that has stopped
+RESTART_FIRST_S = 1.0  # the wait before replacing a worker that died soon after it started, doubling each time
+RESTART_MAX_S = 60.0
+STABLE_S = 60.0  # a worker that served this long is replaced at once, and the wait starts afresh
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,25 @@ def serve(plan: WorkerPlan, host: str, port: int, workers: int) -> int:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+@dataclass
+class _Slot:
+    """One of the N workers: its current process, and when to start the next one after it died."""
+
+    process: BaseProcess
+    started: float
+    delay_s: float = 0.0  # the wait before the last restart; doubles while workers die soon after they start
+    restart_at: float | None = None  # set once its process is found dead
+
+    def schedule_restart(self, now: float) -> float:
+        """Note the process's death at ``now``; the wait before its replacement: none for a worker that had served
+        ``STABLE_S``, else doubling from ``RESTART_FIRST_S`` up to ``RESTART_MAX_S``, so a worker that crashes
+        whenever it starts is not respawned (a second of CPU each) every ``CHECK_S``."""
+        lived_s = now - self.started
+        self.delay_s = 0.0 if lived_s >= STABLE_S else min(max(2 * self.delay_s, RESTART_FIRST_S), RESTART_MAX_S)
+        self.restart_at = now + self.delay_s
+        return self.delay_s
+
+
 def _supervise(plan: WorkerPlan, listening: socket.socket, workers: int) -> int:
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event()
@@ -89,10 +113,12 @@ def _supervise(plan: WorkerPlan, listening: socket.socket, workers: int) -> int:
         return process
 
     status = 0
-    running = [start() for _ in range(workers)]
+    slots = [_Slot(start(), time.monotonic()) for _ in range(workers)]
     try:
         while not stop.wait(CHECK_S):
-            for index, process in enumerate(running):
+            now = time.monotonic()
+            for slot in slots:
+                process = slot.process
                 if process.exitcode is None:
                     continue
                 if process.exitcode == STARTUP_FAILURE:
@@ -100,15 +126,18 @@ def _supervise(plan: WorkerPlan, listening: socket.socket, workers: int) -> int:
                     status = 1
                     stop.set()
                     break
-                print(f"kiosk-hq: worker {process.pid} stopped (exit status {process.exitcode}); starting another",
-                      file=sys.stderr)
-                running[index] = start()
+                if slot.restart_at is None:
+                    delay_s = slot.schedule_restart(now)
+                    print(f"kiosk-hq: worker {process.pid} stopped (exit status {process.exitcode}); starting another"
+                          + (f" in {delay_s:g} s" if delay_s else ""), file=sys.stderr)
+                if now >= (slot.restart_at or 0.0):
+                    slot.process, slot.started, slot.restart_at = start(), time.monotonic(), None
     finally:
-        for process in running:
-            if process.exitcode is None:
-                process.terminate()  # SIGTERM: the worker answers its long polls and finishes its requests
-        for process in running:
-            process.join()
+        for slot in slots:
+            if slot.process.exitcode is None:
+                slot.process.terminate()  # SIGTERM: the worker answers its long polls and finishes its requests
+        for slot in slots:
+            slot.process.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         listening.close()

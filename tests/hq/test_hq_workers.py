@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from hq.models import Base
 from hq.secret_box import SecretBox, load_master_key
 from hq.seed import seed_demo
 from hq.terminals import register
-from hq.workers import WorkerPlan, serve
+from hq.workers import STABLE_S, WorkerPlan, _Slot, serve
 
 ROOT = Path(__file__).parents[2]
 TERMINAL = "T-0001"
@@ -174,17 +175,37 @@ def test_a_long_poll_answers_a_payment_taken_by_either_worker(hq: Hq) -> None:
 
 
 def test_a_dead_worker_is_replaced_and_sigterm_stops_all(hq: Hq) -> None:
-    before = children(hq.process.pid)
-    victim = min(before)
-    os.kill(victim, signal.SIGKILL)
-    until(lambda: len(children(hq.process.pid) - {victim}) == 2 and hq.healthy(), timeout=30,
-          what="a replacement worker")
+    """Killed soon after they started, a worker and then its replacement are replaced after 1 s and then 2 s."""
+    def replaced(before: set[int]) -> bool:
+        return len(children(hq.process.pid) - before) == 1 and hq.healthy()
+
+    victim = min(children(hq.process.pid))
+    for _ in range(2):
+        before = children(hq.process.pid)
+        os.kill(victim, signal.SIGKILL)
+        until(partial(replaced, before), timeout=30, what="a replacement worker")
+        (victim,) = children(hq.process.pid) - before  # the replacement is the next to die
     assert hq.signed("POST", "/api/v1/identify", CARD).status_code == 200
     assert hq.run_dir is not None and hq.run_dir.is_dir()
     hq.process.send_signal(signal.SIGTERM)
     assert hq.process.wait(30) == 0
     assert children(hq.process.pid) == set()
     assert not hq.run_dir.exists()
+    assert hq.process.stderr is not None
+    said = [line for line in hq.process.stderr.read().splitlines() if "starting another" in line]
+    assert [line.rsplit("starting another", 1)[1] for line in said] == [" in 1 s", " in 2 s"], said
+
+
+def test_the_wait_before_a_replacement_doubles_while_workers_die_young() -> None:
+    slot = _Slot(process=None, started=0.0)  # type: ignore[arg-type]  # the process plays no part here
+    waits = []
+    for _ in range(8):
+        waits.append(slot.schedule_restart(slot.started + 5.0))  # died 5 s after it started
+        slot.started = slot.restart_at or 0.0
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert slot.schedule_restart(slot.started + STABLE_S) == 0.0  # had served a while: at once, and afresh
+    slot.started = 1000.0
+    assert slot.schedule_restart(1001.0) == 1.0
 
 
 def _accepted_by(conn: http.client.HTTPConnection, workers: set[int], timeout: float = 10.0) -> int:
