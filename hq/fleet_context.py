@@ -20,6 +20,7 @@ OFFLINE_AFTER_BEATS = 3  # a terminal is offline once three intervals pass witho
 COMMAND_TTL = timedelta(hours=24)
 HISTORY_RETENTION = timedelta(days=7)
 SESSION_MAX_AGE = timedelta(hours=12)
+_OWNERS_KEPT = 100_000  # order owners remembered before the memory starts afresh
 
 
 @dataclass
@@ -47,8 +48,7 @@ class FleetContext:
     order_owners: dict[str, str] = field(default_factory=dict)
 
     def remember_owner(self, order_no: str, terminal_id: str) -> None:
-        """Note the terminal of an order (it never changes), so its ownership checks need no read; the memory
-        starts afresh past 100,000 orders."""
+        """Note the terminal of an order (it never changes), so its ownership checks need no read."""
         if len(self.order_owners) >= _OWNERS_KEPT:
             self.order_owners.clear()
         self.order_owners[order_no] = terminal_id
@@ -60,9 +60,6 @@ class FleetContext:
     @property
     def session_key(self) -> bytes:
         return self.box.derive("operator-sessions")
-
-
-_OWNERS_KEPT = 100_000
 
 
 def fleet_context(app: FastAPI) -> FleetContext:
